@@ -1,0 +1,1 @@
+"""The `gitward` command: the surface for people and CI jobs."""

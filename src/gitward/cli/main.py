@@ -1,0 +1,65 @@
+"""Entry point of the `gitward` command: global options, error handling, subcommands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from gitward import __version__
+from gitward.cli import devcluster
+from gitward.cli.output import err_console
+from gitward.errors import GitwardError
+
+app = typer.Typer(
+    name="gitward",
+    help="gitward: a GitOps engine. Git holds the desired state; gitward makes clusters match.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(devcluster.app, name="dev-cluster")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gitward {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """gitward: a GitOps engine. Git holds the desired state; gitward makes clusters match."""
+
+
+def main() -> None:
+    """Run the CLI; a :class:`GitwardError` becomes a readable message and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except GitwardError as e:
+        err_console.print(f"[bold red]error:[/bold red] {e.message}", markup=True,
+                          highlight=False, soft_wrap=True)
+        if e.hint:
+            err_console.print(f"[yellow]hint:[/yellow] {e.hint}", soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise

@@ -56,7 +56,8 @@ class ComponentStartError(ControlPlaneError):
     """
 
     def __init__(self, component: str, reason: str, log_tail: str, log_path: str) -> None:
-        tail = "\n".join(f"    | {line}" for line in log_tail.splitlines()) or "    | (log is empty)"
+        tail = "\n".join(f"    | {line}" for line in log_tail.splitlines())
+        tail = tail or "    | (the log is empty)"
         super().__init__(
             f"{component} failed to start: {reason}\n  last lines of {log_path}:\n{tail}",
             hint=f"read the whole log at {log_path}; `gitward dev-cluster down` cleans up",

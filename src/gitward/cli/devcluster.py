@@ -20,9 +20,12 @@ app = typer.Typer(
 
 StateDir = Annotated[
     Path | None,
-    typer.Option("--state-dir", envvar="GITWARD_DEV_CLUSTER_DIR",
-                 help="Where the cluster keeps its state, logs and kubeconfig "
-                 "[default: $XDG_STATE_HOME/gitward/dev-cluster]."),
+    typer.Option(
+        "--state-dir",
+        envvar="GITWARD_DEV_CLUSTER_DIR",
+        help="Where the cluster keeps its state, logs and kubeconfig "
+        "[default: $XDG_STATE_HOME/gitward/dev-cluster].",
+    ),
 ]
 
 
@@ -64,19 +67,29 @@ def status(
     """Show whether the control plane is running and ready. Exit 1 when it is not."""
     result = _plane(state_dir).status()
     if output is not OutputFormat.table:
-        emit({
-            "ready": result.ready, "message": result.message,
-            "server": result.state.server if result.state else None,
-            "kubeconfig": result.state.kubeconfig if result.state else None,
-            "profile": result.state.profile if result.state else None,
-            "components": [{"name": c.component, "pid": c.pid, "running": c.running,
-                            "log": c.log} for c in result.components],
-        }, output)
+        emit(
+            {
+                "ready": result.ready,
+                "message": result.message,
+                "server": result.state.server if result.state else None,
+                "kubeconfig": result.state.kubeconfig if result.state else None,
+                "profile": result.state.profile if result.state else None,
+                "components": [
+                    {"name": c.component, "pid": c.pid, "running": c.running, "log": c.log}
+                    for c in result.components
+                ],
+            },
+            output,
+        )
     else:
         table = Table("component", "pid", "state", "log", title=result.message)
         for c in result.components:
-            table.add_row(c.component, str(c.pid),
-                          "[green]running[/green]" if c.running else "[red]stopped[/red]", c.log)
+            table.add_row(
+                c.component,
+                str(c.pid),
+                "[green]running[/green]" if c.running else "[red]stopped[/red]",
+                c.log,
+            )
         out_console.print(table)
     if not result.ready:
         raise typer.Exit(1)
@@ -95,8 +108,9 @@ def down(state_dir: StateDir = None) -> None:
 
 @app.command()
 def build(
-    tools: Annotated[list[str] | None, typer.Argument(help="Tools to build [default: all].")]
-    = None,
+    tools: Annotated[
+        list[str] | None, typer.Argument(help="Tools to build [default: all].")
+    ] = None,
 ) -> None:
     """Build the pinned binaries from Go modules into the user cache (skips cached ones)."""
     progress = ConsoleProgress()

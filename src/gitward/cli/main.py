@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from gitward import __version__
 from gitward.cli import devcluster
@@ -32,34 +33,24 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """gitward: a GitOps engine. Git holds the desired state; gitward makes clusters match."""
 
 
 def main() -> None:
-    """Run the CLI; a :class:`GitwardError` becomes a readable message and exit code 2."""
-    try:
-        app(standalone_mode=False)
-    except GitwardError as e:
-        err_console.print(f"[bold red]error:[/bold red] {e.message}", markup=True,
-                          highlight=False, soft_wrap=True)
-        if e.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {e.hint}", soft_wrap=True)
-        sys.exit(2)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
+    """Run the CLI; a :class:`GitwardError` becomes a readable message and exit code 2.
 
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    Usage errors, ``--help`` and exit codes are Typer's (standalone mode); everything
+    gitward raises on purpose is printed without a traceback.
+    """
+    try:
+        app()
+    except GitwardError as e:
+        err_console.print(f"[bold red]error:[/bold red] {escape(e.message)}", soft_wrap=True)
+        if e.hint:
+            err_console.print(f"[yellow]hint:[/yellow] {escape(e.hint)}", soft_wrap=True)
+        sys.exit(2)

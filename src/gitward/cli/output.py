@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -16,7 +16,7 @@ err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"

@@ -13,6 +13,7 @@ to the controllers as it does in a real cluster; the admin token is in system:ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -71,19 +72,27 @@ class ClusterState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "profile": self.profile, "server": self.server, "kubeconfig": self.kubeconfig,
-            "ca_file": self.ca_file, "admin_token_file": self.admin_token_file,
-            "bin_dir": self.bin_dir, "kubernetes_version": self.kubernetes_version,
-            "started_at": self.started_at, "ports": self.ports,
+            "profile": self.profile,
+            "server": self.server,
+            "kubeconfig": self.kubeconfig,
+            "ca_file": self.ca_file,
+            "admin_token_file": self.admin_token_file,
+            "bin_dir": self.bin_dir,
+            "kubernetes_version": self.kubernetes_version,
+            "started_at": self.started_at,
+            "ports": self.ports,
             "processes": [p.to_json() for p in self.processes],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClusterState:
         return cls(
-            profile=str(data["profile"]), server=str(data["server"]),
-            kubeconfig=str(data["kubeconfig"]), ca_file=str(data["ca_file"]),
-            admin_token_file=str(data["admin_token_file"]), bin_dir=str(data["bin_dir"]),
+            profile=str(data["profile"]),
+            server=str(data["server"]),
+            kubeconfig=str(data["kubeconfig"]),
+            ca_file=str(data["ca_file"]),
+            admin_token_file=str(data["admin_token_file"]),
+            bin_dir=str(data["bin_dir"]),
             kubernetes_version=str(data["kubernetes_version"]),
             started_at=float(data["started_at"]),
             ports={str(k): int(v) for k, v in data["ports"].items()},
@@ -154,19 +163,23 @@ class ControlPlane:
         if dead:
             return ClusterStatus(state, components, False, f"not running: {', '.join(dead)}")
         try:
-            self._api(state).get("/readyz")
-        except ProbeError as e:
+            ready = self._api(state).get_text("/readyz")
+        except (ProbeError, OSError) as e:
             return ClusterStatus(state, components, False, f"apiserver not ready: {e}")
+        if ready != "ok":
+            return ClusterStatus(state, components, False, f"apiserver not ready: {ready}")
         return ClusterStatus(state, components, True, f"ready at {state.server}")
 
     def env_lines(self) -> str:
         state = self.load_state()
         if state is None:
-            raise ControlPlaneError(f"no dev cluster in {self.state_dir}",
-                                    hint="start one with `gitward dev-cluster up`")
+            raise ControlPlaneError(
+                f"no dev cluster in {self.state_dir}",
+                hint="start one with `gitward dev-cluster up`",
+            )
         return (
             f"export KUBECONFIG={_shell_quote(state.kubeconfig)}\n"
-            f"export PATH={_shell_quote(state.bin_dir)}:\"$PATH\"\n"
+            f'export PATH={_shell_quote(state.bin_dir)}:"$PATH"\n'
         )
 
     # ------------------------------------------------------------------ up
@@ -176,10 +189,10 @@ class ControlPlane:
         if profile not in PROFILES:
             raise ControlPlaneError(f"unknown profile {profile!r}; use one of {list(PROFILES)}")
         current = self.status()
-        if current.ready and current.state is not None:
-            if current.state.profile == profile or profile == "light":
-                self.progress.done(f"dev cluster already running at {current.state.server}")
-                return current.state
+        # A running full cluster also serves a caller that asked for the light one.
+        if current.ready and current.state and profile in (current.state.profile, "light"):
+            self.progress.done(f"dev cluster already running at {current.state.server}")
+            return current.state
         if current.state is not None:
             self.progress.step(f"replacing the stale dev cluster in {self.state_dir}")
             self.down()
@@ -207,9 +220,16 @@ class ControlPlane:
         pki = make_pki(self.state_dir / "pki")
         tokens = {who: secrets.token_urlsafe(24) for who in _IDENTITIES}
         _write_token_file(self.state_dir / "tokens.csv", tokens)
-        ports = {name: free_port() for name in
-                 ("etcd", "etcd-peer", "kube-apiserver", "kube-controller-manager",
-                  "kube-scheduler")}
+        ports = {
+            name: free_port()
+            for name in (
+                "etcd",
+                "etcd-peer",
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+            )
+        }
         server = f"https://127.0.0.1:{ports['kube-apiserver']}"
         admin_token_file = self.state_dir / "admin-token"
         _write_private(admin_token_file, tokens["admin"] + "\n")
@@ -217,10 +237,15 @@ class ControlPlane:
             who: self._write_kubeconfig(who, server, pki, tokens[who]) for who in _IDENTITIES
         }
         state = ClusterState(
-            profile=profile, server=server, kubeconfig=str(kubeconfigs["admin"]),
-            ca_file=str(pki.ca_cert), admin_token_file=str(admin_token_file),
-            bin_dir=str(bin_dir), kubernetes_version=KUBERNETES_VERSION,
-            started_at=self.clock.wall(), ports=ports,
+            profile=profile,
+            server=server,
+            kubeconfig=str(kubeconfigs["admin"]),
+            ca_file=str(pki.ca_cert),
+            admin_token_file=str(admin_token_file),
+            bin_dir=str(bin_dir),
+            kubernetes_version=KUBERNETES_VERSION,
+            started_at=self.clock.wall(),
+            ports=ports,
         )
         launch = _Launcher(self, state, binaries, pki, kubeconfigs)
         launch.etcd()
@@ -228,29 +253,43 @@ class ControlPlane:
         if profile == "full":
             launch.controllers()
             self._create_node(state)
-            self._wait_for("the fake node to be Ready", state, launch.records,
-                           lambda: self._node_ready(state))
-            self._wait_for("the default ServiceAccount", state, launch.records,
-                           lambda: self._exists(state, "/api/v1/namespaces/default/"
-                                                "serviceaccounts/default"))
+            self._wait_for(
+                "the fake node to be Ready", state, launch.records, lambda: self._node_ready(state)
+            )
+            self._wait_for(
+                "the default ServiceAccount",
+                state,
+                launch.records,
+                lambda: self._exists(state, "/api/v1/namespaces/default/serviceaccounts/default"),
+            )
         state = launch.state()
         self._save(state)
         return state
 
     def _write_kubeconfig(self, who: str, server: str, pki: Pki, token: str) -> Path:
         config = {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": "gitward-dev",
-                          "cluster": {"server": server,
-                                      "certificate-authority": str(pki.ca_cert)}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "gitward-dev",
+                    "cluster": {"server": server, "certificate-authority": str(pki.ca_cert)},
+                }
+            ],
             "users": [{"name": who, "user": {"token": token}}],
-            "contexts": [{"name": "gitward-dev",
-                          "context": {"cluster": "gitward-dev", "user": who,
-                                      "namespace": "default"}}],
+            "contexts": [
+                {
+                    "name": "gitward-dev",
+                    "context": {"cluster": "gitward-dev", "user": who, "namespace": "default"},
+                }
+            ],
             "current-context": "gitward-dev",
         }
-        path = self.state_dir / "kubeconfig" if who == "admin" else \
-            self.state_dir / "components" / f"{who}.kubeconfig"
+        path = (
+            self.state_dir / "kubeconfig"
+            if who == "admin"
+            else self.state_dir / "components" / f"{who}.kubeconfig"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(path, json.dumps(config, indent=2) + "\n")
         return path
@@ -286,9 +325,13 @@ class ControlPlane:
     def _create_node(self, state: ClusterState) -> None:
         self._api(state).post("/api/v1/nodes", _fake_node())
 
-    def _wait_for(self, what: str, state: ClusterState,
-                  records: Sequence[processes.ProcessRecord],
-                  ready: Callable[[], bool]) -> None:
+    def _wait_for(
+        self,
+        what: str,
+        state: ClusterState,
+        records: Sequence[processes.ProcessRecord],
+        ready: Callable[[], bool],
+    ) -> None:
         """Poll ``ready`` until it is true; fail fast, with the log, if a component dies."""
         deadline = self.clock.monotonic() + self.ready_timeout
         last_error = "not ready yet"
@@ -296,8 +339,12 @@ class ControlPlane:
         while True:
             for record in records:
                 if not processes.is_running(record):
-                    raise ComponentStartError(record.component, f"exited while waiting for {what}",
-                                              processes.log_tail(record.log), record.log)
+                    raise ComponentStartError(
+                        record.component,
+                        f"exited while waiting for {what}",
+                        processes.log_tail(record.log),
+                        record.log,
+                    )
             try:
                 if ready():
                     return
@@ -319,10 +366,8 @@ class ControlPlane:
     def down(self) -> list[str]:
         """Stop every process recorded here (controllers first), remove the state."""
         state = None
-        try:
+        with contextlib.suppress(ControlPlaneError):
             state = self.load_state()
-        except ControlPlaneError:
-            pass
         stopped: list[str] = []
         records = list(state.processes) if state else self._partial_records()
         for record in reversed(records):
@@ -354,8 +399,14 @@ _IDENTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
 class _Launcher:
     """Starts components in order, recording each as soon as it exists."""
 
-    def __init__(self, plane: ControlPlane, state: ClusterState, binaries: dict[str, Path],
-                 pki: Pki, kubeconfigs: dict[str, Path]) -> None:
+    def __init__(
+        self,
+        plane: ControlPlane,
+        state: ClusterState,
+        binaries: dict[str, Path],
+        pki: Pki,
+        kubeconfigs: dict[str, Path],
+    ) -> None:
         self.plane = plane
         self._state = state
         self.binaries = binaries
@@ -368,84 +419,139 @@ class _Launcher:
         return ClusterState(**{**self._state.__dict__, "processes": tuple(self.records)})
 
     def _run(self, component: str, args: Sequence[str]) -> processes.ProcessRecord:
-        record = processes.start(component, [str(self.binaries[component]), *args],
-                                 self.logs / f"{component}.log")
+        record = processes.start(
+            component, [str(self.binaries[component]), *args], self.logs / f"{component}.log"
+        )
         self.records.append(record)
         # Written before waiting, so `down` can stop what a failed start left behind.
         (self.plane.state_dir / "starting.json").write_text(
-            json.dumps([r.to_json() for r in self.records]))
+            json.dumps([r.to_json() for r in self.records])
+        )
         return record
 
     def etcd(self) -> None:
         port, peer = self._state.ports["etcd"], self._state.ports["etcd-peer"]
         client_url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
-        self._run("etcd", [
-            "--name=default", f"--data-dir={self.plane.state_dir / 'etcd'}",
-            f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=default={peer_url}", "--unsafe-no-fsync", "--log-level=warn",
-        ])
+        self._run(
+            "etcd",
+            [
+                "--name=default",
+                f"--data-dir={self.plane.state_dir / 'etcd'}",
+                f"--listen-client-urls={client_url}",
+                f"--advertise-client-urls={client_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
         health = Endpoint(client_url)
-        self.plane._wait_for("etcd /health", self._state, self.records,
-                             lambda: health.get("/health").get("health") == "true")
+        self.plane._wait_for(
+            "etcd /health",
+            self._state,
+            self.records,
+            lambda: health.get("/health").get("health") == "true",
+        )
 
     def apiserver(self) -> None:
         p = self._state.ports
-        self._run("kube-apiserver", [
-            f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-            f"--secure-port={p['kube-apiserver']}",
-            f"--tls-cert-file={self.pki.serving_cert}",
-            f"--tls-private-key-file={self.pki.serving_key}",
-            f"--client-ca-file={self.pki.ca_cert}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-account-key-file={self.pki.sa_public}",
-            f"--service-account-signing-key-file={self.pki.sa_private}",
-            f"--token-auth-file={self.plane.state_dir / 'tokens.csv'}",
-            "--authorization-mode=RBAC", "--endpoint-reconciler-type=none",
-            "--allow-privileged=true", "--profiling=false",
-        ])
+        self._run(
+            "kube-apiserver",
+            [
+                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={p['kube-apiserver']}",
+                f"--tls-cert-file={self.pki.serving_cert}",
+                f"--tls-private-key-file={self.pki.serving_key}",
+                f"--client-ca-file={self.pki.ca_cert}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={self.pki.sa_public}",
+                f"--service-account-signing-key-file={self.pki.sa_private}",
+                f"--token-auth-file={self.plane.state_dir / 'tokens.csv'}",
+                "--authorization-mode=RBAC",
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true",
+                "--profiling=false",
+            ],
+        )
         api = self.plane._api(self._state)
-        self.plane._wait_for("kube-apiserver /readyz", self._state, self.records,
-                             lambda: api.get_text("/readyz") == "ok")
+        self.plane._wait_for(
+            "kube-apiserver /readyz",
+            self._state,
+            self.records,
+            lambda: api.get_text("/readyz") == "ok",
+        )
 
     def controllers(self) -> None:
         p = self._state.ports
-        serving = [f"--tls-cert-file={self.pki.serving_cert}",
-                   f"--tls-private-key-file={self.pki.serving_key}"]
+        serving = [
+            f"--tls-cert-file={self.pki.serving_cert}",
+            f"--tls-private-key-file={self.pki.serving_key}",
+        ]
         for component in ("kube-controller-manager", "kube-scheduler"):
             kubeconfig = self.kubeconfigs[component]
-            args = [f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-                    f"--authorization-kubeconfig={kubeconfig}", "--bind-address=127.0.0.1",
-                    f"--secure-port={p[component]}", "--leader-elect=false", *serving]
+            args = [
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p[component]}",
+                "--leader-elect=false",
+                *serving,
+            ]
             if component == "kube-controller-manager":
-                args += [f"--service-account-private-key-file={self.pki.sa_private}",
-                         f"--root-ca-file={self.pki.ca_cert}",
-                         "--use-service-account-credentials=true"]
+                args += [
+                    f"--service-account-private-key-file={self.pki.sa_private}",
+                    f"--root-ca-file={self.pki.ca_cert}",
+                    "--use-service-account-credentials=true",
+                ]
             self._run(component, args)
-        self._run("kwok", [f"--kubeconfig={self.kubeconfigs['kwok']}",
-                           "--manage-all-nodes=true", "--node-ip=127.0.0.1"])
+        self._run(
+            "kwok",
+            [
+                f"--kubeconfig={self.kubeconfigs['kwok']}",
+                "--manage-all-nodes=true",
+                "--node-ip=127.0.0.1",
+            ],
+        )
         for component in ("kube-controller-manager", "kube-scheduler"):
             health = Endpoint(f"https://127.0.0.1:{p[component]}", ca_file=str(self.pki.ca_cert))
-            self.plane._wait_for(f"{component} /healthz", self._state, self.records,
-                                 lambda h=health: h.get_text("/healthz") == "ok")
+            self.plane._wait_for(
+                f"{component} /healthz", self._state, self.records, _healthz(health)
+            )
+
+
+def _healthz(endpoint: Endpoint) -> Callable[[], bool]:
+    return lambda: endpoint.get_text("/healthz") == "ok"
 
 
 def _fake_node() -> dict[str, Any]:
     resources = {"cpu": "32", "memory": "256Gi", "pods": "250", "ephemeral-storage": "500Gi"}
     return {
-        "apiVersion": "v1", "kind": "Node",
+        "apiVersion": "v1",
+        "kind": "Node",
         "metadata": {
             "name": NODE_NAME,
             "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64", "type": "kwok"},
+            "labels": {
+                "kubernetes.io/hostname": NODE_NAME,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
         },
         "status": {
-            "allocatable": resources, "capacity": resources,
-            "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
-                         "kubeletVersion": "fake", "kubeProxyVersion": "fake"},
+            "allocatable": resources,
+            "capacity": resources,
+            "nodeInfo": {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "kubeletVersion": "fake",
+                "kubeProxyVersion": "fake",
+            },
         },
     }
 

@@ -25,8 +25,14 @@ class ProbeError(Exception):
 class Endpoint:
     """One base URL, with the CA to trust and an optional bearer token."""
 
-    def __init__(self, base: str, *, ca_file: str | None = None, token: str | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base: str,
+        *,
+        ca_file: str | None = None,
+        token: str | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         if not base.startswith(("http://127.0.0.1", "https://127.0.0.1")):
             raise ValueError(f"the dev cluster probe only talks to 127.0.0.1, not {base}")
         self.base = base.rstrip("/")
@@ -53,14 +59,20 @@ class Endpoint:
             raise ProbeError(f"{method} {path}: {e}") from e
 
     def get(self, path: str) -> dict[str, Any]:
-        result = json.loads(self._request("GET", path))
-        if not isinstance(result, dict):
-            raise ProbeError(f"GET {path}: expected a JSON object")
-        return result
+        return _json_object("GET", path, self._request("GET", path))
 
     def get_text(self, path: str) -> str:
         return self._request("GET", path).decode(errors="replace").strip()
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        result = json.loads(self._request("POST", path, body))
-        return result if isinstance(result, dict) else {}
+        return _json_object("POST", path, self._request("POST", path, body))
+
+
+def _json_object(method: str, path: str, body: bytes) -> dict[str, Any]:
+    try:
+        result = json.loads(body)
+    except ValueError as e:
+        raise ProbeError(f"{method} {path}: the answer is not JSON: {body[:100]!r}") from e
+    if not isinstance(result, dict):
+        raise ProbeError(f"{method} {path}: expected a JSON object, got {body[:100]!r}")
+    return result

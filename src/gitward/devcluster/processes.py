@@ -7,6 +7,7 @@ when both still match, and never anything else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -57,18 +58,24 @@ def _start_ticks(pid: int) -> int | None:
     return int(fields[19])
 
 
-def start(component: str, argv: Sequence[str], log: Path,
-          env: Mapping[str, str] | None = None) -> ProcessRecord:
+def start(
+    component: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+) -> ProcessRecord:
     """Start ``argv`` detached in its own session, output appended to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own pinned binaries, argument list
-            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, env=dict(env) if env is not None else None,
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else None,
         )
     ticks = _start_ticks(proc.pid)
-    return ProcessRecord(component, proc.pid, ticks if ticks is not None else -1,
-                         tuple(argv), str(log))
+    return ProcessRecord(
+        component, proc.pid, ticks if ticks is not None else -1, tuple(argv), str(log)
+    )
 
 
 def is_running(record: ProcessRecord) -> bool:
@@ -79,10 +86,8 @@ def is_running(record: ProcessRecord) -> bool:
 
 def _reap(pid: int) -> None:
     # Our own children become zombies until waited for; other processes' are not ours.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def stop(record: ProcessRecord, clock: Clock, grace: float = 10.0) -> bool:
@@ -104,10 +109,8 @@ def stop(record: ProcessRecord, clock: Clock, grace: float = 10.0) -> bool:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def log_tail(path: str | Path, lines: int = 20) -> str:

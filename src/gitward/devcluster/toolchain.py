@@ -72,28 +72,78 @@ def _k8s_ldflags() -> tuple[str, ...]:
 
 
 TOOLS: tuple[Tool, ...] = (
-    Tool("etcd", "go.etcd.io/etcd/server/v3", ETCD_VERSION, in_k8s_module=True,
-         ldflags=("-s", "-w"), cold_minutes=3),
-    Tool("kube-apiserver", _K8S_PKG + "kube-apiserver", KUBERNETES_VERSION,
-         in_k8s_module=True, ldflags=_k8s_ldflags(), cold_minutes=12),
-    Tool("kube-controller-manager", _K8S_PKG + "kube-controller-manager", KUBERNETES_VERSION,
-         in_k8s_module=True, ldflags=_k8s_ldflags(), cold_minutes=6),
-    Tool("kube-scheduler", _K8S_PKG + "kube-scheduler", KUBERNETES_VERSION,
-         in_k8s_module=True, ldflags=_k8s_ldflags(), cold_minutes=2),
-    Tool("kubectl", _K8S_PKG + "kubectl", KUBERNETES_VERSION,
-         in_k8s_module=True, ldflags=_k8s_ldflags(), cold_minutes=3),
+    Tool(
+        "etcd",
+        "go.etcd.io/etcd/server/v3",
+        ETCD_VERSION,
+        in_k8s_module=True,
+        ldflags=("-s", "-w"),
+        cold_minutes=3,
+    ),
+    Tool(
+        "kube-apiserver",
+        _K8S_PKG + "kube-apiserver",
+        KUBERNETES_VERSION,
+        in_k8s_module=True,
+        ldflags=_k8s_ldflags(),
+        cold_minutes=12,
+    ),
+    Tool(
+        "kube-controller-manager",
+        _K8S_PKG + "kube-controller-manager",
+        KUBERNETES_VERSION,
+        in_k8s_module=True,
+        ldflags=_k8s_ldflags(),
+        cold_minutes=6,
+    ),
+    Tool(
+        "kube-scheduler",
+        _K8S_PKG + "kube-scheduler",
+        KUBERNETES_VERSION,
+        in_k8s_module=True,
+        ldflags=_k8s_ldflags(),
+        cold_minutes=2,
+    ),
+    Tool(
+        "kubectl",
+        _K8S_PKG + "kubectl",
+        KUBERNETES_VERSION,
+        in_k8s_module=True,
+        ldflags=_k8s_ldflags(),
+        cold_minutes=3,
+    ),
     Tool("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.7.0", ldflags=("-s", "-w"), cold_minutes=3),
-    Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1",
-         ldflags=("-s", "-w"), cold_minutes=2),
-    Tool("helm", "helm.sh/helm/v3/cmd/helm", "v3.21.4",
-         ldflags=("-s", "-w", "-X=helm.sh/helm/v3/internal/version.version=v3.21.4"),
-         cold_minutes=4),
-    Tool("sops", "github.com/getsops/sops/v3/cmd/sops", "v3.13.2",
-         ldflags=("-s", "-w"), cold_minutes=4),
+    Tool(
+        "kustomize",
+        "sigs.k8s.io/kustomize/kustomize/v5",
+        "v5.8.1",
+        ldflags=("-s", "-w"),
+        cold_minutes=2,
+    ),
+    Tool(
+        "helm",
+        "helm.sh/helm/v3/cmd/helm",
+        "v3.21.4",
+        ldflags=("-s", "-w", "-X=helm.sh/helm/v3/internal/version.version=v3.21.4"),
+        cold_minutes=4,
+    ),
+    Tool(
+        "sops",
+        "github.com/getsops/sops/v3/cmd/sops",
+        "v3.13.2",
+        ldflags=("-s", "-w"),
+        cold_minutes=4,
+    ),
 )
 
-CONTROL_PLANE_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
-                       "kwok", "kubectl")
+CONTROL_PLANE_TOOLS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "kubectl",
+)
 ALL_TOOLS = tuple(t.name for t in TOOLS)
 
 
@@ -116,8 +166,10 @@ def k8s_module_dir() -> Path:
     """The directory of our Kubernetes Go module (go.mod + go.sum), shipped as package data."""
     path = Path(str(resources.files("gitward.devcluster").joinpath("gomod", "k8s")))
     if not (path / "go.mod").is_file():
-        raise ToolchainError(f"the Kubernetes Go module is missing at {path}",
-                             hint="reinstall gitward; the package data is incomplete")
+        raise ToolchainError(
+            f"the Kubernetes Go module is missing at {path}",
+            hint="reinstall gitward; the package data is incomplete",
+        )
     return path
 
 
@@ -186,8 +238,7 @@ class Toolchain:
         """The binary for ``name``, or a :class:`ToolchainError` if it is not built."""
         binary = self.tool_dir(tool_spec(name)) / name
         if not binary.is_file():
-            raise ToolchainError(f"{name} is not built yet",
-                                 hint="run `gitward dev-cluster build`")
+            raise ToolchainError(f"{name} is not built yet", hint="run `gitward dev-cluster build`")
         return binary
 
     def missing(self, names: Sequence[str] = ALL_TOOLS) -> list[str]:
@@ -246,17 +297,31 @@ class Toolchain:
         env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
         ldflags = "-ldflags=" + " ".join(tool.ldflags)
         if tool.in_k8s_module:
-            cmd = [self.go.binary, "build", "-trimpath", "-tags=selinux,notest", ldflags,
-                   "-o", str(staging / tool.name), tool.package]
+            cmd = [
+                self.go.binary,
+                "build",
+                "-trimpath",
+                "-tags=selinux,notest",
+                ldflags,
+                "-o",
+                str(staging / tool.name),
+                tool.package,
+            ]
             cwd = k8s_module_dir()
         else:
             env["GOBIN"] = str(staging)
-            cmd = [self.go.binary, "install", "-trimpath", ldflags,
-                   f"{tool.package}@{tool.version}"]
+            cmd = [
+                self.go.binary,
+                "install",
+                "-trimpath",
+                ldflags,
+                f"{tool.package}@{tool.version}",
+            ]
             cwd = staging
         with log.open("w") as out:
-            result = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    check=False)
+            result = subprocess.run(
+                cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
+            )
         built = staging / tool.name
         if result.returncode != 0 or not built.is_file():
             shutil.rmtree(staging, ignore_errors=True)

@@ -419,9 +419,11 @@ class _Launcher:
         return ClusterState(**{**self._state.__dict__, "processes": tuple(self.records)})
 
     def _run(self, component: str, args: Sequence[str]) -> processes.ProcessRecord:
-        record = processes.start(
-            component, [str(self.binaries[component]), *args], self.logs / f"{component}.log"
-        )
+        log = self.logs / f"{component}.log"
+        try:
+            record = processes.start(component, [str(self.binaries[component]), *args], log)
+        except OSError as e:
+            raise ComponentStartError(component, str(e), processes.log_tail(log), str(log)) from e
         self.records.append(record)
         # Written before waiting, so `down` can stop what a failed start left behind.
         (self.plane.state_dir / "starting.json").write_text(

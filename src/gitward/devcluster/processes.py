@@ -58,36 +58,36 @@ def _start_ticks(pid: int) -> int | None:
     return int(fields[19])
 
 
+# Runs "$@" in the background with its output appended to $1, prints its PID and exits:
+# the component is reparented away from us, as a daemon should be, and outlives the CLI.
+_LAUNCHER = 'log=$1; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!'
+
+
 def start(
     component: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None
 ) -> ProcessRecord:
-    """Start ``argv`` detached in its own session, output appended to ``log``."""
+    """Start ``argv`` as a daemon in its own session, output appended to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=dict(env) if env is not None else None,
-        )
-    ticks = _start_ticks(proc.pid)
-    return ProcessRecord(
-        component, proc.pid, ticks if ticks is not None else -1, tuple(argv), str(log)
+    launched = subprocess.run(
+        ["/bin/sh", "-c", _LAUNCHER, "gitward-launch", str(log), *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        start_new_session=True,
+        env=dict(env) if env is not None else None,
+        check=False,
     )
+    if launched.returncode != 0 or not launched.stdout.strip().isdigit():
+        raise OSError(f"could not launch {component}: {launched.stderr.strip()}")
+    pid = int(launched.stdout.strip())
+    ticks = _start_ticks(pid)
+    return ProcessRecord(component, pid, ticks if ticks is not None else -1, tuple(argv), str(log))
 
 
 def is_running(record: ProcessRecord) -> bool:
     """True while the very process we started is alive (not a reused PID)."""
-    _reap(record.pid)
     return record.start_ticks >= 0 and _start_ticks(record.pid) == record.start_ticks
-
-
-def _reap(pid: int) -> None:
-    # Our own children become zombies until waited for; other processes' are not ours.
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def stop(record: ProcessRecord, clock: Clock, grace: float = 10.0) -> bool:

@@ -8,10 +8,21 @@ loop retries transient errors with backoff and reports permanent ones at once.
 ::
 
     GitwardError
-    ├── ConfigError              bad flags, settings or declarations (permanent)
-    ├── ToolchainError           a required program is missing or failed to build
-    └── ControlPlaneError        the local dev cluster could not start or be reached
-        └── ComponentStartError  one component died or never became ready
+    ├── ConfigError                bad flags, settings or declarations (permanent)
+    ├── ToolchainError             a required program is missing or failed to build
+    ├── ControlPlaneError          the local dev cluster could not start or be reached
+    │   └── ComponentStartError    one component died or never became ready
+    ├── SourceError                Git: unreachable, auth, unknown revision
+    │   ├── RevisionNotFoundError  the branch, tag, SHA or semver range matched nothing
+    │   └── PathEscapeError        a path or symlink points outside the repository
+    ├── RenderError                a manifest could not be turned into objects (file, line)
+    │   └── DuplicateObjectError   two sources render the same object
+    ├── KubeError                  the Kubernetes API refused or could not be reached
+    │   ├── UnreachableError       no answer (transient)
+    │   ├── ConflictError          another field manager owns a field we set
+    │   ├── ImmutableFieldError    a field cannot change in place (replace to fix)
+    │   └── UnknownKindError       the cluster serves no such group/kind
+    └── SyncError                  a sync as a whole failed (hooks, waves, timeouts)
 
 Messages follow one rule: say what failed, on which object, and what to do about it.
 """
@@ -65,3 +76,98 @@ class ComponentStartError(ControlPlaneError):
         self.component = component
         self.reason = reason
         self.log_path = log_path
+
+
+class SourceError(GitwardError):
+    """A Git operation failed. Network failures are transient; the rest are not."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, transient: bool | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        if transient is not None:
+            self.transient = transient
+
+
+class RevisionNotFoundError(SourceError):
+    """The requested branch, tag, commit or semver range matched nothing."""
+
+
+class PathEscapeError(SourceError):
+    """A path, or a symlink on the way to it, leads outside the repository."""
+
+
+class RenderError(GitwardError):
+    """A manifest could not be rendered; ``location`` names the file and line."""
+
+    def __init__(
+        self, message: str, *, location: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(f"{location}: {message}" if location else message, hint=hint)
+        self.location = location
+
+
+class DuplicateObjectError(RenderError):
+    """Two documents render to the same object; both sources are named."""
+
+
+class KubeError(GitwardError):
+    """The Kubernetes API refused a request or could not be reached.
+
+    ``status`` is the HTTP status when there was an answer; ``subject`` names the object.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        subject: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+        transient: bool | None = None,
+    ) -> None:
+        super().__init__(f"{subject}: {message}" if subject else message, hint=hint)
+        self.subject = subject
+        self.status = status
+        if transient is not None:
+            self.transient = transient
+
+
+class UnreachableError(KubeError):
+    """The cluster did not answer: network, TLS, timeout. Retry later."""
+
+    transient = True
+
+
+class ConflictError(KubeError):
+    """Server-side apply found fields owned by another manager."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        subject: str | None = None,
+        managers: tuple[str, ...] = (),
+        fields: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(
+            message,
+            subject=subject,
+            status=409,
+            hint="another controller or a person owns these fields; remove them from Git, "
+            "or take them over with --force-conflicts",
+        )
+        self.managers = managers
+        self.fields = fields
+
+
+class ImmutableFieldError(KubeError):
+    """A field that cannot change in place would change."""
+
+
+class UnknownKindError(KubeError):
+    """The cluster serves no resource of this group and kind."""
+
+
+class SyncError(GitwardError):
+    """A sync failed as a whole (a hook failed, a wave never became healthy, ...)."""

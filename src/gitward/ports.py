@@ -1,14 +1,17 @@
 """Protocols for the I/O seams of gitward.
 
 Stages depend on these, never on concrete adapters; ``compose`` wires the real ones and
-tests pass fakes for pure logic. Only the seams in use so far are declared here; the
-Git, Renderer, Cluster and Store ports join as their stages land.
+tests pass fakes for pure logic.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
+
+from gitward.model import RepoCredentials, Resource, Revision, SourceSpec
 
 
 class Clock(Protocol):
@@ -63,3 +66,39 @@ class SilentProgress:
 
     def done(self, message: str) -> None:
         pass
+
+
+# ---------------------------------------------------------------------------- stages
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything a renderer needs: a checked-out tree and how to render a path in it."""
+
+    root: Path  # the repository tree at ``sha`` (read-only)
+    sha: str  # the commit, part of the render cache key
+    source: SourceSpec
+    app_name: str
+    namespace: str | None = None  # the destination namespace (Helm's --namespace)
+    kube_version: str | None = None  # the target cluster's version, for .Capabilities
+    api_versions: tuple[str, ...] = ()  # the target cluster's API versions, for Helm
+
+
+class GitSource(Protocol):
+    """Resolves revisions and exposes the tree of a commit, cached by SHA."""
+
+    def resolve(
+        self, repo_url: str, revision: str, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        """Turn a branch, tag, SHA, semver range or HEAD into a commit SHA."""
+        ...
+
+    def checkout(self, revision: Revision, credentials: RepoCredentials | None = None) -> Path:
+        """A read-only directory holding the tree at ``revision.sha``."""
+        ...
+
+
+class Renderer(Protocol):
+    """Turns a path at a commit into a sorted list of objects."""
+
+    def render(self, request: RenderRequest) -> list[Resource]: ...

@@ -1,5 +1,79 @@
 """Values passed between gitward's stages: frozen dataclasses and enums, stdlib only.
 
-The types of the sync engine (ResourceKey, Resource, Plan, ChangeSet, ...) live here as
-they are introduced; nothing in this package performs I/O.
+Nothing in this package performs I/O or imports anything outside the standard library.
 """
+
+from gitward.model.app import (
+    AppSpec,
+    Destination,
+    DirectoryOptions,
+    HealthRule,
+    HelmOptions,
+    IgnoreDifferences,
+    KustomizeOptions,
+    RendererKind,
+    RepoCredentials,
+    RetryPolicy,
+    SourceSpec,
+    SyncOption,
+    SyncPolicy,
+)
+from gitward.model.health import HEALTHY, Health, HealthStatus, worst
+from gitward.model.plan import (
+    PHASE_ORDER,
+    Action,
+    Change,
+    ChangeSet,
+    FieldChange,
+    HookDeletePolicy,
+    Outcome,
+    Phase,
+    Plan,
+    Step,
+)
+from gitward.model.resource import (
+    GroupKind,
+    JsonObject,
+    Resource,
+    ResourceKey,
+    SourceLocation,
+    split_api_version,
+)
+from gitward.model.revision import Revision
+
+__all__ = [
+    "HEALTHY",
+    "PHASE_ORDER",
+    "Action",
+    "AppSpec",
+    "Change",
+    "ChangeSet",
+    "Destination",
+    "DirectoryOptions",
+    "FieldChange",
+    "GroupKind",
+    "Health",
+    "HealthRule",
+    "HealthStatus",
+    "HelmOptions",
+    "HookDeletePolicy",
+    "IgnoreDifferences",
+    "JsonObject",
+    "KustomizeOptions",
+    "Outcome",
+    "Phase",
+    "Plan",
+    "RendererKind",
+    "RepoCredentials",
+    "Resource",
+    "ResourceKey",
+    "RetryPolicy",
+    "Revision",
+    "SourceLocation",
+    "SourceSpec",
+    "Step",
+    "SyncOption",
+    "SyncPolicy",
+    "split_api_version",
+    "worst",
+]

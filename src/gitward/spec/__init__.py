@@ -1,0 +1,1 @@
+"""Declarations: parse ``Application`` documents (gitward's and Argo CD's) into AppSpec."""

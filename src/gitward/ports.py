@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from gitward.model import RepoCredentials, Resource, Revision, SourceSpec
+from gitward.model import (
+    ApiResource,
+    JsonObject,
+    RepoCredentials,
+    Resource,
+    ResourceKey,
+    Revision,
+    SourceSpec,
+)
 
 
 class Clock(Protocol):
@@ -102,3 +110,40 @@ class Renderer(Protocol):
     """Turns a path at a commit into a sorted list of objects."""
 
     def render(self, request: RenderRequest) -> list[Resource]: ...
+
+
+class Cluster(Protocol):
+    """One Kubernetes cluster, as the apply and observe stages need it.
+
+    Implemented by :mod:`gitward.kube`; every method raises :class:`gitward.errors.KubeError`
+    subclasses only. Bodies are plain JSON objects as the API server speaks them.
+    """
+
+    @property
+    def name(self) -> str:
+        """A name for messages: the context or cluster name."""
+        ...
+
+    async def server_version(self) -> str: ...
+
+    async def resource_for(self, group: str, kind: str, *, refresh: bool = False) -> ApiResource:
+        """How to address ``group/kind``; UnknownKindError if the cluster serves none."""
+        ...
+
+    async def get(self, key: ResourceKey) -> JsonObject | None:
+        """The live object, or None if it does not exist."""
+        ...
+
+    async def list(
+        self, group: str, kind: str, *, namespace: str | None = None, labels: str | None = None
+    ) -> list[JsonObject]: ...
+
+    async def apply(
+        self, body: JsonObject, *, field_manager: str, force: bool = False, dry_run: bool = False
+    ) -> JsonObject:
+        """Server-side apply; returns what the server stored (or would store, on dry run)."""
+        ...
+
+    async def delete(self, key: ResourceKey, *, propagation: str = "Background") -> bool:
+        """Delete; False if it was already gone."""
+        ...

@@ -18,6 +18,7 @@ from gitward.model.app import (
     SyncOption,
     SyncPolicy,
 )
+from gitward.model.discovery import ApiResource
 from gitward.model.health import HEALTHY, Health, HealthStatus, worst
 from gitward.model.plan import (
     PHASE_ORDER,
@@ -45,6 +46,7 @@ __all__ = [
     "HEALTHY",
     "PHASE_ORDER",
     "Action",
+    "ApiResource",
     "AppSpec",
     "Change",
     "ChangeSet",

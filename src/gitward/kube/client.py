@@ -1,0 +1,248 @@
+"""An async Kubernetes client for any kind, built on lightkube's kubeconfig handling.
+
+lightkube reads kubeconfigs (certificates, tokens, exec plugins) and builds the
+authenticated HTTP client; gitward then speaks REST directly, because it handles objects
+of any kind — custom resources included — as plain JSON, addresses them through
+discovery, and wants control over concurrency. Every failure leaves this module as a
+:class:`gitward.errors.KubeError`; the HTTP library's own errors never leak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx2 as httpx
+import orjson
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.config.kubeconfig import KubeConfig
+from lightkube.core.exceptions import ConfigError as LightkubeConfigError
+
+from gitward.errors import ConfigError, KubeError, UnreachableError
+from gitward.kube.discovery import Discovery
+from gitward.kube.errors import translate_status
+from gitward.model import ApiResource, JsonObject, ResourceKey, split_api_version
+
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"  # JSON is YAML; the server accepts it
+
+
+class KubeClient:
+    """One cluster. Use as ``async with KubeClient.from_kubeconfig(...) as kube: ...``."""
+
+    def __init__(self, http: httpx.AsyncClient, name: str, *, max_in_flight: int = 64) -> None:
+        self._http = http
+        self._name = name
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._discovery = Discovery(self._get_json)
+        # Requests sent, by kind of request ("GET", "LIST", "APPLY", "APPLY dry-run", ...).
+        self.requests: Counter[str] = Counter()
+
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        path: str | Path | None = None,
+        context: str | None = None,
+        *,
+        max_in_flight: int = 64,
+        timeout: float = 30.0,
+    ) -> KubeClient:
+        """Connect as the kubeconfig says: ``path`` (else $KUBECONFIG, else ~/.kube/config)."""
+        source = str(path) if path else os.environ.get("KUBECONFIG", "~/.kube/config")
+        try:
+            config = KubeConfig.from_file(Path(source.split(os.pathsep)[0]).expanduser())
+            single = config.get(context_name=context)
+        except (LightkubeConfigError, OSError, ValueError, KeyError) as e:
+            raise ConfigError(
+                f"cannot use kubeconfig {source}"
+                + (f" context {context!r}" if context else "")
+                + f": {e}",
+                hint="pass --kubeconfig FILE and --context NAME, or set KUBECONFIG",
+            ) from e
+        if single is None or single.user is None:
+            raise ConfigError(
+                f"kubeconfig {source} has no current context or user", hint="pass --context NAME"
+            )
+        params = ConnectionParams(timeout=httpx.Timeout(timeout)).httpx_params(single)
+        limits = httpx.Limits(
+            max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+        )
+        http = httpx.AsyncClient(**params, limits=limits)
+        return cls(http, context or single.context_name, max_in_flight=max_in_flight)
+
+    async def __aenter__(self) -> KubeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    # ------------------------------------------------------------------ requests
+
+    async def _send(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        *,
+        subject: str | None = None,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        self.requests[label] += 1
+        async with self._slots:
+            try:
+                response = await self._http.request(
+                    method, path, params=params, content=body, headers=headers
+                )
+            except httpx.TransportError as e:
+                raise UnreachableError(
+                    f"{method} {path} failed: {type(e).__name__}: {e}",
+                    subject=subject,
+                    hint=f"is the cluster {self._name!r} running and reachable? "
+                    "check --kubeconfig and --context",
+                ) from e
+        return response
+
+    async def _get_json(self, path: str, accept: str | None = None) -> JsonObject:
+        headers = {"Accept": accept} if accept else None
+        response = await self._send("GET", "GET", path, headers=headers)
+        if response.status_code != 200:
+            raise translate_status(response.status_code, _status(response), "GET", None)
+        return _json(response)
+
+    # ------------------------------------------------------------------ the Cluster port
+
+    async def server_version(self) -> str:
+        return str((await self._get_json("/version")).get("gitVersion", ""))
+
+    async def resource_for(self, group: str, kind: str, *, refresh: bool = False) -> ApiResource:
+        return await self._discovery.resource_for(group, kind, refresh=refresh)
+
+    async def api_versions(self) -> list[str]:
+        """Every served group/version and group/version/Kind, for Helm's .Capabilities."""
+        return await self._discovery.api_versions()
+
+    async def _path_for(
+        self, body_or_key: JsonObject | ResourceKey, api_version: str | None = None
+    ) -> tuple[str, ApiResource, str]:
+        key = body_or_key if isinstance(body_or_key, ResourceKey) else ResourceKey.of(body_or_key)
+        resource = await self.resource_for(key.group, key.kind)
+        version = split_api_version(api_version)[1] if api_version else resource.version
+        addressed = ApiResource(
+            resource.group,
+            version,
+            resource.kind,
+            resource.plural,
+            resource.namespaced,
+            resource.verbs,
+        )
+        namespace = key.namespace if resource.namespaced else None
+        return addressed.object_path(key.name, namespace), resource, str(key)
+
+    async def get(self, key: ResourceKey) -> JsonObject | None:
+        path, _, subject = await self._path_for(key)
+        response = await self._send("GET", "GET", path, subject=subject)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise translate_status(response.status_code, _status(response), "GET", subject)
+        return _json(response)
+
+    async def list(
+        self, group: str, kind: str, *, namespace: str | None = None, labels: str | None = None
+    ) -> list[JsonObject]:
+        resource = await self.resource_for(group, kind)
+        path = resource.collection_path(namespace)
+        items: list[JsonObject] = []
+        params: dict[str, str] = {"limit": "500"}
+        if labels:
+            params["labelSelector"] = labels
+        while True:
+            response = await self._send("LIST", "GET", path, params=params, subject=str(kind))
+            if response.status_code != 200:
+                raise translate_status(response.status_code, _status(response), "LIST", kind)
+            page = _json(response)
+            for item in page.get("items") or []:
+                # List items omit apiVersion and kind; restore them so they are whole objects.
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            params["continue"] = token
+
+    async def apply(
+        self, body: JsonObject, *, field_manager: str, force: bool = False, dry_run: bool = False
+    ) -> JsonObject:
+        path, _, subject = await self._path_for(body, str(body.get("apiVersion", "")))
+        params = {"fieldManager": field_manager}
+        if force:
+            params["force"] = "true"
+        if dry_run:
+            params["dryRun"] = "All"
+        response = await self._send(
+            "APPLY dry-run" if dry_run else "APPLY",
+            "PATCH",
+            path,
+            subject=subject,
+            params=params,
+            body=orjson.dumps(body),
+            headers={"Content-Type": APPLY_CONTENT_TYPE},
+        )
+        if response.status_code not in (200, 201):
+            raise translate_status(response.status_code, _status(response), "apply", subject)
+        return _json(response)
+
+    async def delete(self, key: ResourceKey, *, propagation: str = "Background") -> bool:
+        path, _, subject = await self._path_for(key)
+        body = orjson.dumps(
+            {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+        )
+        response = await self._send(
+            "DELETE",
+            "DELETE",
+            path,
+            subject=subject,
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        if response.status_code == 404:
+            return False
+        if response.status_code not in (200, 202):
+            raise translate_status(response.status_code, _status(response), "delete", subject)
+        return True
+
+
+def _json(response: httpx.Response) -> JsonObject:
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError as e:
+        raise KubeError(f"the API server answered with invalid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise KubeError("the API server answered with JSON that is not an object")
+    return data
+
+
+def _status(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return {"message": response.text[:500]}
+    return data if isinstance(data, dict) else {"message": str(data)[:500]}

@@ -1,0 +1,173 @@
+"""The Helm renderer: ``helm template`` on a chart directory in the repository.
+
+The chart is rendered as Argo CD renders it: release name (default: the application's
+name), ``--namespace`` of the destination, the target cluster's version and API versions
+for ``.Capabilities``, ``--include-crds`` unless ``skip_crds``, the values files (relative
+to the chart directory, each confined to the repository) and then the inline values,
+which win. There is no network (:mod:`gitward.render.process`) and no
+``helm dependency update``: a dependency missing from ``charts/`` is reported before
+Helm runs, with what to do about it.
+
+Hooks: ``helm.sh/hook`` annotations are kept; the plan stage maps them to phases.
+Test hooks (``test``, ``test-success``, ``test-failure``) are dropped, for two reasons:
+they are run by ``helm test`` on request, never by an install or upgrade, so applying
+them would change what the chart means; and charts commonly give them random names
+(podinfo uses ``randAlphaNum``), which would make every render differ and the
+application never in sync.
+
+Each object's source is the template it came from (Helm's ``# Source:`` comment mapped
+into the repository), without a line: lines of Helm's output are not lines of a file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitward.errors import RenderError
+from gitward.model import HelmOptions, Resource, SourceLocation
+from gitward.paths import check_tree_symlinks, confine
+from gitward.render.directory import repo_path
+from gitward.render.parse import Locate, parse_yaml
+from gitward.render.process import offline_environment, run_tool
+
+TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
+_SOURCE_COMMENT = "# Source: "
+
+
+@dataclass(frozen=True)
+class HelmRun:
+    """How to run ``helm template`` for one request."""
+
+    helm: Path
+    release: str
+    namespace: str | None
+    kube_version: str | None
+    api_versions: tuple[str, ...]
+    search_path: str
+    timeout: float
+
+
+def _declared_dependencies(chart_dir: Path, label: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for name in ("Chart.yaml", "requirements.yaml"):  # requirements.yaml: apiVersion v1
+        file = chart_dir / name
+        if not file.is_file():
+            continue
+        try:
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise RenderError(f"cannot read {name}: {e}", location=f"{label}/{name}") from e
+        deps = data.get("dependencies") if isinstance(data, dict) else None
+        found.extend(dep for dep in deps or [] if isinstance(dep, dict))
+    return found
+
+
+def check_dependencies(chart_dir: Path, label: str) -> None:
+    """Refuse a chart whose declared dependencies are not vendored in ``charts/``."""
+    charts = chart_dir / "charts"
+    present = {p.name for p in charts.iterdir()} if charts.is_dir() else set()
+    for dep in _declared_dependencies(chart_dir, label):
+        name = str(dep.get("name", ""))
+        if name in present or any(p.startswith(f"{name}-") and p.endswith(".tgz") for p in present):
+            continue
+        raise RenderError(
+            f"chart dependency {name!r} (version {dep.get('version', '?')}) is declared "
+            "but missing from charts/; gitward renders without network and does not "
+            "download dependencies",
+            location=f"{label}/Chart.yaml",
+            hint=f"run `helm dependency build {label}` and commit the charts/ directory",
+        )
+
+
+def value_file_args(root: Path, chart_path: str, value_files: tuple[str, ...]) -> list[str]:
+    """``--values`` arguments; each file is relative to the chart and inside the repository."""
+    args: list[str] = []
+    for name in value_files:
+        if "://" in name:
+            raise RenderError(
+                f"values file {name!r} is a URL; gitward renders without network",
+                location=chart_path,
+                hint="commit the values file to the repository",
+            )
+        relative = posixpath.normpath(posixpath.join(chart_path, name.replace("\\", "/")))
+        file = confine(root, relative, what=f"Helm values file {name!r}")
+        if not file.is_file():
+            raise RenderError(
+                f"Helm values file {name!r} does not exist (looked for {relative})",
+                location=chart_path,
+                hint="values files are relative to the chart directory, as in Argo CD",
+            )
+        args += ["--values", str(file)]
+    return args
+
+
+def helm_argv(run: HelmRun, chart_dir: Path, options: HelmOptions) -> list[str]:
+    argv = [str(run.helm), "template", run.release, str(chart_dir), "--skip-tests"]
+    if run.namespace:
+        argv += ["--namespace", run.namespace]
+    if run.kube_version:
+        argv += ["--kube-version", run.kube_version]
+    for api_version in run.api_versions:
+        argv += ["--api-versions", api_version]
+    if not options.skip_crds:
+        argv.append("--include-crds")
+    return argv
+
+
+def _template_locator(output: str, chart_path: str) -> Locate:
+    """Sources from Helm's ``# Source: <chart>/templates/x.yaml`` comments."""
+    lines: list[int] = []
+    templates: list[str] = []
+    for number, text in enumerate(output.splitlines(), start=1):
+        if text.startswith(_SOURCE_COMMENT):
+            _, _, inside_chart = text[len(_SOURCE_COMMENT) :].strip().partition("/")
+            lines.append(number)
+            templates.append(repo_path(chart_path, inside_chart))
+
+    def locate(line: int, index: int) -> SourceLocation:
+        at = bisect.bisect_left(lines, line) - 1
+        return SourceLocation(templates[at] if at >= 0 else chart_path, None, index)
+
+    return locate
+
+
+def is_test_hook(resource: Resource) -> bool:
+    hooks = resource.annotations.get("helm.sh/hook", "")
+    return any(hook.strip() in TEST_HOOKS for hook in str(hooks).split(","))
+
+
+def render_helm(root: Path, app_path: str, options: HelmOptions, run: HelmRun) -> list[Resource]:
+    """The objects of the chart at ``app_path`` in the repository ``root``."""
+    real_root = root.resolve()
+    chart_dir = confine(real_root, app_path, what="application path")
+    chart_path = repo_path(str(chart_dir.relative_to(real_root)))
+    if not (chart_dir / "Chart.yaml").is_file():
+        raise RenderError("no Chart.yaml in this directory", location=chart_path)
+    check_tree_symlinks(real_root, chart_dir)
+    check_dependencies(chart_dir, chart_path)
+    argv = helm_argv(run, chart_dir, options)
+    argv += value_file_args(real_root, chart_path, options.value_files)
+    with tempfile.TemporaryDirectory(prefix="gitward-helm-") as home:
+        if options.values:
+            inline = Path(home) / "inline-values.yaml"
+            inline.write_text(options.values, encoding="utf-8")
+            argv += ["--values", str(inline)]
+        env = offline_environment(Path(home) / "home", run.search_path)
+        output = run_tool(
+            argv,
+            what="helm template",
+            location=chart_path,
+            env=env,
+            cwd=Path(home),
+            timeout=run.timeout,
+        )
+    label = f"helm template output of {chart_path}"
+    parsed = parse_yaml(output, label=label, locate=_template_locator(output, chart_path))
+    return [resource for resource in parsed if not is_test_hook(resource)]

@@ -1,0 +1,129 @@
+"""The Kustomize renderer: the real ``kustomize build`` on the application directory.
+
+Before it runs, two checks keep it inside the repository. ``kustomize``'s default load
+restrictor (root-only) keeps every *file* a kustomization reads under that
+kustomization's own directory, but a ``resources``/``bases``/``components`` entry that is
+a directory starts a new root anywhere on disk, and symlinks are followed. So every
+symlink in the repository must point inside it
+(:func:`gitward.paths.check_tree_symlinks`), and every local directory the
+kustomizations refer to, transitively, is confined to the repository. Entries that do
+not exist locally are left to kustomize: remote ones fail fast because the run has no
+network (:mod:`gitward.render.process`).
+
+The output is parsed by :mod:`gitward.render.parse`; each object's source is the
+application path, since kustomize does not say which file an object came from.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitward.errors import RenderError
+from gitward.model import KustomizeOptions, Resource, SourceLocation
+from gitward.paths import check_tree_symlinks, confine
+from gitward.render.directory import repo_path
+from gitward.render.parse import parse_yaml
+from gitward.render.process import offline_environment, run_tool
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_REFERENCE_FIELDS = ("resources", "bases", "components")
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    """The kustomization file of ``directory``, if it has one."""
+    for name in KUSTOMIZATION_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _references(kustomization: Path, label: str) -> list[str]:
+    try:
+        data: Any = yaml.load(kustomization.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise RenderError(f"cannot read the kustomization: {e}", location=label) from e
+    if not isinstance(data, dict):
+        return []
+    found: list[str] = []
+    for field in _REFERENCE_FIELDS:
+        entries = data.get(field)
+        if isinstance(entries, list):
+            found.extend(entry for entry in entries if isinstance(entry, str))
+    return found
+
+
+def check_kustomization_tree(root: Path, app_dir: Path) -> None:
+    """Refuse if the kustomization at ``app_dir`` refers, transitively, to a local
+    directory outside the repository ``root`` (both resolved)."""
+    seen: set[Path] = set()
+    pending = [app_dir]
+    while pending:
+        directory = pending.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        file = kustomization_file(directory)
+        if file is None:
+            continue
+        label = repo_path(str(file.relative_to(root)))
+        for entry in _references(file, label):
+            local = directory / entry
+            if "://" in entry or not local.exists():
+                continue  # remote, or missing: kustomize reports it, without network
+            relative = posixpath.normpath(f"{directory.relative_to(root).as_posix()}/{entry}")
+            target = confine(root, relative, what=f"{label} entry {entry!r}")
+            if target.is_dir():
+                pending.append(target)
+
+
+def kustomize_argv(binary: Path, app_dir: Path, options: KustomizeOptions, helm: Path) -> list[str]:
+    argv = [str(binary), "build", str(app_dir), "--load-restrictor", "LoadRestrictionsRootOnly"]
+    if options.enable_helm:
+        argv += ["--enable-helm", "--helm-command", str(helm)]
+    return argv
+
+
+def render_kustomize(
+    root: Path,
+    app_path: str,
+    options: KustomizeOptions,
+    *,
+    kustomize: Path,
+    helm: Path,
+    search_path: str,
+    timeout: float,
+) -> list[Resource]:
+    """The objects ``kustomize build`` produces for ``app_path`` in the repository ``root``."""
+    real_root = root.resolve()
+    app_dir = confine(real_root, app_path, what="application path")
+    location = repo_path(app_path)
+    if kustomization_file(app_dir) is None:
+        raise RenderError(
+            "no kustomization.yaml, kustomization.yml or Kustomization in this directory",
+            location=location,
+            hint="add one, or render the directory as plain manifests",
+        )
+    check_tree_symlinks(real_root, real_root)
+    check_kustomization_tree(real_root, app_dir)
+    with tempfile.TemporaryDirectory(prefix="gitward-kustomize-") as home:
+        env = offline_environment(Path(home), search_path)
+        output = run_tool(
+            kustomize_argv(kustomize, app_dir, options, helm),
+            what="kustomize build",
+            location=location,
+            env=env,
+            cwd=Path(home),
+            timeout=timeout,
+        )
+    source_path = repo_path(str(app_dir.relative_to(real_root)))
+
+    def locate(line: int, index: int) -> SourceLocation:
+        return SourceLocation(source_path, None, index)
+
+    return parse_yaml(output, label=f"kustomize output of {source_path}", locate=locate)

@@ -1,0 +1,163 @@
+"""Parse YAML and JSON manifests into :class:`~gitward.model.Resource` objects.
+
+Every renderer ends here: the directory renderer feeds it files, the Kustomize and Helm
+renderers feed it the programs' standard output. What comes out goes to
+:mod:`gitward.render.output` for sorting and the duplicate check, then to the plan stage.
+
+YAML is read as YAML 1.1 with libyaml (``CSafeLoader``), like ``kubectl``: ``yes`` is a
+boolean and ``0755`` an octal number. Two things are kept the way ``kubectl`` keeps
+them, because later stages serialise bodies to JSON: unquoted timestamps stay strings,
+mapping keys that YAML reads as booleans, numbers or null become strings, and a bare
+``=`` is the string "=".
+
+Every object must be a mapping with ``apiVersion``, ``kind`` and ``metadata.name``;
+``generateName`` is refused because GitOps needs a stable name to compare and prune.
+Errors name the source and the 1-based line where the document starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import yaml
+
+from gitward.errors import RenderError
+from gitward.model import JsonObject, Resource, SourceLocation
+
+Locate = Callable[[int, int], SourceLocation]
+"""Builds the source of the document starting at a 1-based line, with its index."""
+
+_REQUIRED = "a mapping with apiVersion, kind and metadata.name"
+
+
+def _key_str(key: object) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+class _ManifestLoader(yaml.CSafeLoader):
+    """libyaml's safe loader with kubectl's treatment of timestamps and mapping keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if all(type(key) is str for key in mapping):
+            return mapping
+        return {_key_str(key): value for key, value in mapping.items()}
+
+    def construct_as_text(self, node: yaml.ScalarNode) -> str:
+        return str(self.construct_scalar(node))
+
+
+# A timestamp stays the text it was; so does a bare "=" (YAML 1.1's "value" type, which
+# PyYAML cannot construct and Go's YAML reads as a string: Prometheus Operator's CRDs
+# hold one in an enum).
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _ManifestLoader.construct_as_text)
+_ManifestLoader.add_constructor("tag:yaml.org,2002:value", _ManifestLoader.construct_as_text)
+
+
+def _yaml_error(error: yaml.YAMLError, label: str) -> RenderError:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    text = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    location = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
+    return RenderError(text, location=location, hint="fix the YAML syntax at this position")
+
+
+def _yaml_documents(text: str, label: str) -> Iterator[tuple[int, Any]]:
+    """Each document of a stream with the 1-based line where its content starts."""
+    loader = _ManifestLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover - check_node() said there is one
+                break
+            yield node.start_mark.line + 1, loader.construct_document(node)
+    except yaml.YAMLError as e:
+        raise _yaml_error(e, label) from e
+    finally:
+        loader.dispose()
+
+
+def _is_list(obj: JsonObject) -> bool:
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list)
+
+
+def _check_object(obj: Any, where: str) -> JsonObject:
+    if not isinstance(obj, dict):
+        shown = type(obj).__name__
+        raise RenderError(
+            f"document is a {shown}, not a Kubernetes object ({_REQUIRED})", location=where
+        )
+    for field in ("apiVersion", "kind"):
+        value = obj.get(field)
+        if not isinstance(value, str) or not value:
+            raise RenderError(f"object has no {field} ({_REQUIRED})", location=where)
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        raise RenderError(f"{obj['kind']} has no metadata ({_REQUIRED})", location=where)
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        if meta.get("generateName"):
+            raise RenderError(
+                f"{obj['kind']} uses metadata.generateName, which GitOps cannot track",
+                location=where,
+                hint="set a fixed metadata.name: a generated name changes on every apply, "
+                "so the object could never be compared or pruned",
+            )
+        raise RenderError(f"{obj['kind']} has no metadata.name ({_REQUIRED})", location=where)
+    return obj
+
+
+def objects_of(data: Any, where: str) -> list[JsonObject]:
+    """The objects in one document: itself, or the items of a ``List``, checked."""
+    if isinstance(data, dict) and _is_list(data):
+        found: list[JsonObject] = []
+        for item in data["items"]:
+            found.extend(objects_of(item, where))
+        return found
+    return [_check_object(data, where)]
+
+
+def parse_yaml(text: str, *, label: str, locate: Locate) -> list[Resource]:
+    """The objects of a multi-document YAML stream; empty documents are skipped.
+
+    ``label`` names the stream in errors (a file path, or "helm template output ...").
+    """
+    resources: list[Resource] = []
+    for index, (line, data) in enumerate(_yaml_documents(text, label)):
+        if data is None:
+            continue
+        source = locate(line, index)
+        for body in objects_of(data, f"{label}:{line}"):
+            resources.append(Resource.of(body, source))
+    return resources
+
+
+def parse_json(text: str, *, label: str, locate: Locate) -> list[Resource]:
+    """The objects of a JSON file: one object, or a ``List`` of them."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RenderError(
+            f"invalid JSON: {e.msg}",
+            location=f"{label}:{e.lineno}:{e.colno}",
+            hint="fix the JSON syntax at this position",
+        ) from e
+    source = locate(1, 0)
+    return [Resource.of(body, source) for body in objects_of(data, f"{label}:1")]
+
+
+def file_locator(path: str) -> Locate:
+    """Sources for documents of the repository file ``path``."""
+
+    def locate(line: int, index: int) -> SourceLocation:
+        return SourceLocation(path, line, index)
+
+    return locate

@@ -1,0 +1,118 @@
+""":class:`ManifestRenderer`, the render stage behind :class:`gitward.ports.Renderer`.
+
+It picks the renderer (named in the application, or detected from the files: a
+kustomization means Kustomize, a ``Chart.yaml`` means Helm, anything else is a directory
+of manifests), runs it, sorts the objects and refuses duplicates
+(:mod:`gitward.render.output`), and caches the result by commit and options
+(:mod:`gitward.render.cache`). The source stage hands it a checked-out tree; the plan
+stage takes the list it returns. Namespaces are not filled in here: that needs the
+cluster's discovery information, which the plan stage has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitward.errors import RenderError
+from gitward.model import (
+    DirectoryOptions,
+    HelmOptions,
+    KustomizeOptions,
+    RendererKind,
+    Resource,
+)
+from gitward.paths import confine
+from gitward.ports import RenderRequest
+from gitward.render.cache import RenderCache, cache_key
+from gitward.render.directory import render_directory
+from gitward.render.helm import HelmRun, render_helm
+from gitward.render.kustomize import kustomization_file, render_kustomize
+from gitward.render.output import finish
+
+DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass(frozen=True)
+class RenderTools:
+    """The programs the renderer runs, injected (the render stage builds none itself).
+
+    ``search_path`` is the ``PATH`` of their runs; kustomize looks up ``git`` on it.
+    """
+
+    kustomize: Path
+    helm: Path
+    search_path: str = DEFAULT_SEARCH_PATH
+
+
+def detect_renderer(root: Path, app_path: str) -> RendererKind:
+    """The renderer for an application that names none, from the files at ``app_path``."""
+    app_dir = confine(root, app_path, what="application path")
+    if kustomization_file(app_dir) is not None:
+        return RendererKind.KUSTOMIZE
+    if (app_dir / "Chart.yaml").is_file():
+        return RendererKind.HELM
+    return RendererKind.DIRECTORY
+
+
+class ManifestRenderer:
+    """Renders directories, kustomizations and Helm charts; caches by commit and options.
+
+    Results share their bodies with the cache: treat them as read-only, as every
+    :class:`~gitward.model.Resource` body is. The ``sha`` of a request must identify the
+    tree's content; to render a working tree that changes, use ``cache_size=0``.
+    """
+
+    def __init__(self, tools: RenderTools, timeout: float = 60.0, cache_size: int = 256) -> None:
+        self._tools = tools
+        self._timeout = timeout
+        self._cache = RenderCache(cache_size)
+
+    def render(self, request: RenderRequest) -> list[Resource]:
+        key = cache_key(request)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return list(cached)
+        resources = self._render(request)
+        self._cache.put(key, tuple(resources))
+        return resources
+
+    def _render(self, request: RenderRequest) -> list[Resource]:
+        source = request.source
+        if source.chart is not None:
+            raise RenderError(
+                f"charts from Helm repositories are not supported yet (chart {source.chart!r})",
+                location=request.app_name,
+                hint="vendor the chart into the Git repository and point source.path at it",
+            )
+        kind = source.renderer() or detect_renderer(request.root, source.path)
+        if kind is RendererKind.KUSTOMIZE:
+            return finish(self._kustomize(request), origin="kustomize output")
+        if kind is RendererKind.HELM:
+            return finish(self._helm(request), origin="helm template output")
+        options = source.directory or DirectoryOptions()
+        return finish(render_directory(request.root, source.path, options))
+
+    def _kustomize(self, request: RenderRequest) -> list[Resource]:
+        return render_kustomize(
+            request.root,
+            request.source.path,
+            request.source.kustomize or KustomizeOptions(),
+            kustomize=self._tools.kustomize,
+            helm=self._tools.helm,
+            search_path=self._tools.search_path,
+            timeout=self._timeout,
+        )
+
+    def _helm(self, request: RenderRequest) -> list[Resource]:
+        options = request.source.helm or HelmOptions()
+        run = HelmRun(
+            helm=self._tools.helm,
+            release=options.release_name or request.app_name,
+            namespace=request.namespace,
+            kube_version=request.kube_version,
+            api_versions=request.api_versions,
+            search_path=self._tools.search_path,
+            timeout=self._timeout,
+        )
+        return render_helm(request.root, request.source.path, options, run)

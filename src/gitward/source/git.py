@@ -1,0 +1,93 @@
+"""The source stage's adapter: :class:`GitRepositorySource` implements ``ports.GitSource``.
+
+Before it: an Application's ``spec.source`` (repoURL, targetRevision). After it:
+:mod:`gitward.render` reads the tree returned by :meth:`GitRepositorySource.checkout`
+(through :func:`gitward.source.tree.app_directory`).
+
+``resolve`` fetches into the repository's mirror (:mod:`.mirror`) and names a commit
+(:mod:`.refs`); a full SHA the mirror already holds needs no network. ``checkout``
+extracts that commit once (:mod:`.tree`); later checkouts of the same SHA touch
+neither the network nor the mirror. All calls block; callers run them in threads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygit2
+
+from gitward.errors import RevisionNotFoundError, SourceError
+from gitward.model import RepoCredentials, Revision
+from gitward.source.mirror import Mirror
+from gitward.source.refs import FULL_SHA, available, has_commit, resolve_in
+from gitward.source.tree import extract_tree
+from gitward.source.urls import RepoURL, parse_repo_url
+
+
+class GitRepositorySource:
+    """Resolves revisions and checks out trees, cached under ``cache_dir``."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self._cache_dir = cache_dir
+        self._trees = cache_dir / "trees"
+
+    def resolve(
+        self, repo_url: str, revision: str, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        """Turn a branch, tag, SHA, semver range or HEAD into a full commit SHA."""
+        repo = parse_repo_url(repo_url)
+        wanted = revision.strip() or "HEAD"
+        mirror = Mirror(self._cache_dir, repo)
+        if FULL_SHA.match(wanted.lower()):
+            known = mirror.open()
+            if known is not None and has_commit(known, wanted.lower()):
+                return Revision(repo.safe, revision, wanted.lower())
+        git = mirror.update(credentials)
+        sha = _resolve_or_explain(git, repo, wanted)
+        return Revision(repo.safe, revision, sha)
+
+    def checkout(self, revision: Revision, credentials: RepoCredentials | None = None) -> Path:
+        """A read-only directory holding the tree at ``revision.sha``."""
+        if not FULL_SHA.match(revision.sha):
+            raise SourceError(
+                f"checkout of {revision.repo_url}: {revision.sha!r} is not a full commit SHA",
+                hint="pass a Revision returned by resolve()",
+            )
+        target = self._trees / revision.sha
+        if target.is_dir():
+            return target
+        repo = parse_repo_url(revision.repo_url)
+        mirror = Mirror(self._cache_dir, repo)
+        git = mirror.open()
+        if git is None or not has_commit(git, revision.sha):
+            git = mirror.update(credentials)
+            if not has_commit(git, revision.sha):
+                raise _not_found(git, repo, revision.sha)
+        label = f"commit {revision.short} of {repo.safe}"
+        try:
+            return extract_tree(git, revision.sha, self._trees, label)
+        except (pygit2.GitError, KeyError, ValueError) as e:
+            raise SourceError(
+                f"checking out {label} failed: {e}",
+                hint="the mirror may be damaged; delete it from the cache to fetch it again",
+            ) from e
+        except OSError as e:
+            raise SourceError(
+                f"checking out {label} into {self._trees} failed: {e}",
+                hint="check that the cache directory is writable and has free space",
+                transient=True,
+            ) from e
+
+
+def _resolve_or_explain(git: pygit2.Repository, repo: RepoURL, wanted: str) -> str:
+    sha = resolve_in(git, wanted)
+    if sha is None:
+        raise _not_found(git, repo, wanted)
+    return sha
+
+
+def _not_found(git: pygit2.Repository, repo: RepoURL, wanted: str) -> RevisionNotFoundError:
+    return RevisionNotFoundError(
+        f"revision {wanted!r} matches no branch, tag, commit or semver range in {repo.safe}",
+        hint=f"{available(git)}; set targetRevision to one of them",
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gitward.model import Resource, SourceSpec
 from gitward.ports import RenderRequest
+from gitward.render import ManifestRenderer
 
 TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 KUBE_VERSION = "1.36.3"
@@ -45,6 +46,22 @@ def request(
         kube_version=kube_version,
         api_versions=api_versions,
     )
+
+
+def render(
+    renderer: ManifestRenderer,
+    root: Path,
+    source: SourceSpec,
+    *,
+    namespace: str | None = None,
+    kube_version: str | None = None,
+    api_versions: tuple[str, ...] = (),
+) -> list[Resource]:
+    """Render ``source`` in ``root`` as the app "demo" at a fixed commit."""
+    built = request(
+        root, source, namespace=namespace, kube_version=kube_version, api_versions=api_versions
+    )
+    return renderer.render(built)
 
 
 def configmap(name: str, namespace: str | None = None) -> str:

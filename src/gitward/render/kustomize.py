@@ -11,7 +11,9 @@ not exist locally are left to kustomize: remote ones fail fast because the run h
 network (:mod:`gitward.render.process`).
 
 The output is parsed by :mod:`gitward.render.parse`; each object's source is the
-application path, since kustomize does not say which file an object came from.
+application path, since kustomize does not say which file an object came from. With
+``enable_helm``, Helm test hooks of inflated charts are dropped, for the reasons given
+in :mod:`gitward.render.helm`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gitward.errors import RenderError
 from gitward.model import KustomizeOptions, Resource, SourceLocation
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
+from gitward.render.helm import is_test_hook
 from gitward.render.parse import parse_yaml
 from gitward.render.process import offline_environment, run_tool
 
@@ -126,4 +129,7 @@ def render_kustomize(
     def locate(line: int, index: int) -> SourceLocation:
         return SourceLocation(source_path, None, index)
 
-    return parse_yaml(output, label=f"kustomize output of {source_path}", locate=locate)
+    parsed = parse_yaml(output, label=f"kustomize output of {source_path}", locate=locate)
+    if not options.enable_helm:
+        return parsed
+    return [resource for resource in parsed if not is_test_hook(resource)]

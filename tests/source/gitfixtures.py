@@ -201,9 +201,7 @@ class SshGitServer:
         self.host_key = root / "host_ed25519"
         self.user_key = root / "user_ed25519"
         for key in (self.host_key, self.user_key):
-            subprocess.run(
-                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
-            )
+            self.make_key(key)
         authorized = root / "authorized_keys"
         shutil.copy(self.user_key.with_suffix(".pub"), authorized)
         authorized.chmod(0o600)
@@ -229,6 +227,13 @@ class SshGitServer:
             stderr=subprocess.STDOUT,
         )
         self._wait_listening()
+
+    @staticmethod
+    def make_key(path: Path) -> Path:
+        """A new passphrase-less ed25519 key pair at ``path`` and ``path.pub``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+        return path
 
     def _wait_listening(self) -> None:
         deadline = time.monotonic() + 10

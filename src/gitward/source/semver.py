@@ -113,7 +113,7 @@ class Range:
         for tag in tags:
             version = Version.parse(tag)
             if version is not None and self.allows(version):
-                found.append((version, -len(tag), tag))
+                found.append((version, len(tag), tag))
         if not found:
             return None
         top = max(v for v, _, _ in found)

@@ -194,7 +194,9 @@ def _write_tree(root: Path, files: list[str], order: list[int]) -> None:
             body = {"apiVersion": "v1", "kind": kinds[0], "metadata": {"name": stem}}
             (sub / name).write_text(json.dumps(body))
         else:
-            docs = [f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: {stem}}}\n" for kind in kinds]
+            docs = [
+                f'apiVersion: v1\nkind: {kind}\nmetadata: {{name: "{stem}"}}\n' for kind in kinds
+            ]
             (sub / name).write_text("---\n".join(docs))
 
 

@@ -77,6 +77,7 @@ def test_malformed_yaml_names_file_line_column_and_problem(
         ("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {}}\n", "no metadata.name"),
         ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ''}\n", "no metadata.name"),
         ("apiVersion: v1\nkind: Pod\nmetadata: {generateName: x-}\n", "generateName"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: no}\n", "False, a bool, not a string"),
         ("- just\n- a list\n", "document is a list"),
         ("just text\n", "document is a str"),
     ],

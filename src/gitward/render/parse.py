@@ -103,7 +103,13 @@ def _check_object(obj: Any, where: str) -> JsonObject:
     if not isinstance(meta, dict):
         raise RenderError(f"{obj['kind']} has no metadata ({_REQUIRED})", location=where)
     name = meta.get("name")
-    if not isinstance(name, str) or not name:
+    if name is not None and not isinstance(name, str):
+        raise RenderError(
+            f"{obj['kind']} has metadata.name {name!r}, a {type(name).__name__}, not a string",
+            location=where,
+            hint="quote the name: YAML 1.1 reads no, yes, on, off and numbers as other types",
+        )
+    if not name:
         if meta.get("generateName"):
             raise RenderError(
                 f"{obj['kind']} uses metadata.generateName, which GitOps cannot track",

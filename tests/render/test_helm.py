@@ -9,7 +9,7 @@ import pytest
 
 from gitward.errors import PathEscapeError, RenderError
 from gitward.model import HelmOptions, SourceSpec
-from gitward.render import ManifestRenderer
+from gitward.render import ManifestRenderer, RenderTools
 
 from .helpers import KUBE_VERSION, REPO_URL, Write, copy_testdata, render
 
@@ -73,6 +73,13 @@ def test_kube_version_is_honoured(renderer: ManifestRenderer, repo: Path) -> Non
         render(renderer, repo, helm(), kube_version="1.22.0")
     assert "incompatible with Kubernetes v1.22.0" in str(caught.value)
     assert caught.value.location == CHART
+
+
+@pytest.mark.usefixtures("podinfo")
+def test_default_kube_version_when_the_request_names_none(tools: RenderTools, repo: Path) -> None:
+    renderer = ManifestRenderer(tools, cache_size=0, default_kube_version=KUBE_VERSION)
+    found = render(renderer, repo, helm())  # podinfo needs kubeVersion >= 1.23
+    assert "Deployment.apps default/demo-podinfo" in [str(r.key) for r in found]
 
 
 def test_capabilities_kube_and_api_versions(

@@ -63,10 +63,21 @@ class ManifestRenderer:
     tree's content; to render a working tree that changes, use ``cache_size=0``.
     """
 
-    def __init__(self, tools: RenderTools, timeout: float = 60.0, cache_size: int = 256) -> None:
+    def __init__(
+        self,
+        tools: RenderTools,
+        timeout: float = 60.0,
+        cache_size: int = 256,
+        *,
+        default_kube_version: str | None = None,
+    ) -> None:
+        """``default_kube_version`` is Helm's ``.Capabilities.KubeVersion`` for requests
+        that name no cluster version (e.g. offline validation); without it Helm uses the
+        version compiled into the binary, which may be years old."""
         self._tools = tools
         self._timeout = timeout
         self._cache = RenderCache(cache_size)
+        self._default_kube_version = default_kube_version
 
     def render(self, request: RenderRequest) -> list[Resource]:
         key = cache_key(request)
@@ -110,7 +121,7 @@ class ManifestRenderer:
             helm=self._tools.helm,
             release=options.release_name or request.app_name,
             namespace=request.namespace,
-            kube_version=request.kube_version,
+            kube_version=request.kube_version or self._default_kube_version,
             api_versions=request.api_versions,
             search_path=self._tools.search_path,
             timeout=self._timeout,

@@ -255,6 +255,16 @@ def test_prune_last_is_carried() -> None:
         ({"l": [{"a": 1, "x": 2}]}, {"l": [{"a": 1}]}, {"l": [{"a": 1}]}),
         ({"l": [1, 2]}, {"l": [1]}, {"l": [1, 2]}),
         ({"a": 1}, {"a": {"b": 1}}, {"a": 1}),
+        (
+            {"c": [{"name": "istio", "i": 1}, {"name": "web", "image": "w", "x": 1}]},
+            {"c": [{"name": "web", "image": "w"}]},
+            {"c": [{"name": "web", "image": "w"}]},
+        ),
+        (
+            {"c": [{"name": "a"}, {"name": "a"}]},
+            {"c": [{"name": "a"}]},
+            {"c": [{"name": "a"}, {"name": "a"}]},
+        ),
     ],
 )
 def test_project(live: Any, shape: Any, projected: Any) -> None:

@@ -267,3 +267,20 @@ def test_secret_as_stored_encodes_string_data() -> None:
     body["stringData"] = {"b": "y"}
     assert secret_as_stored(body)["data"] == {"a": "eA==", "b": "eQ=="}
     assert "stringData" not in secret_as_stored(body)
+
+
+@given(
+    st.dictionaries(st.sampled_from("abcde"), st.sampled_from(["eA==", "eQ==", "eg==", ""])),
+    st.dictionaries(st.sampled_from("abcde"), st.sampled_from(["eA==", "eQ==", "eg==", ""])),
+)
+def test_masks_are_equal_exactly_when_values_are(
+    left: dict[str, str], right: dict[str, str]
+) -> None:
+    after, before = normalize_pair(SECRET, secret(**left), secret(**right))
+    assert after is not None
+    assert before is not None
+    raw = [*left.values(), *right.values()]
+    masked = [*after["data"].values(), *before["data"].values()]
+    for i, value in enumerate(raw):
+        for j, other in enumerate(raw):
+            assert (value == other) == (masked[i] == masked[j])

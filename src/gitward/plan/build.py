@@ -169,11 +169,28 @@ def _as_stored(resource: Resource) -> JsonObject:
 def project(live: Any, shape: Any) -> Any:
     """``live`` restricted to the fields present in ``shape`` (the desired object).
 
-    Maps keep only the keys ``shape`` has; lists of the same length project item by item;
-    anything else is compared whole.
+    Maps keep only the keys ``shape`` has. Lists of maps with distinct ``name`` keys keep
+    only the items ``shape`` names (a container injected by a webhook is not Git's
+    business); other lists of the same length project item by item; anything else is
+    compared whole.
     """
     if isinstance(live, dict) and isinstance(shape, dict):
         return {k: project(v, shape[k]) for k, v in live.items() if k in shape}
-    if isinstance(live, list) and isinstance(shape, list) and len(live) == len(shape):
-        return [project(item, model) for item, model in zip(live, shape, strict=True)]
+    if isinstance(live, list) and isinstance(shape, list):
+        by_name = _by_name(live), _by_name(shape)
+        if by_name[0] is not None and by_name[1] is not None:
+            wanted = by_name[1]
+            return [project(item, wanted[n]) for n, item in by_name[0].items() if n in wanted]
+        if len(live) == len(shape):
+            return [project(item, model) for item, model in zip(live, shape, strict=True)]
     return live
+
+
+def _by_name(items: list[Any]) -> dict[str, Any] | None:
+    """Items keyed by their ``name`` when every item is a map with a distinct string name."""
+    named = {
+        item["name"]: item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    }
+    return named if items and len(named) == len(items) else None

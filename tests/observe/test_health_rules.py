@@ -40,7 +40,7 @@ RULE = HealthRule(
         ("Starting", HealthStatus.PROGRESSING, "phase Starting"),
         # No expression is true: the built-in (generic) check decides.
         ("Failed", HealthStatus.DEGRADED, "phase is Failed"),
-        (None, HealthStatus.HEALTHY, ""),
+        (None, HealthStatus.HEALTHY, "exists; no status to check"),
     ],
 )
 def test_rule(phase: str | None, status: HealthStatus, message: str) -> None:

@@ -97,7 +97,8 @@ def persistent_volume_claim(obj: Obj) -> Health:
 
 def service(obj: Obj) -> Health:
     if section(obj, "spec").get("type") != "LoadBalancer":
-        return Health(HealthStatus.HEALTHY, "")
+        kind = section(obj, "spec").get("type") or "ClusterIP"
+        return Health(HealthStatus.HEALTHY, f"{kind} Service: nothing to wait for")
     ingress = section(section(obj, "status"), "loadBalancer").get("ingress")
     if ingress:
         addresses = ", ".join(str(i.get("ip") or i.get("hostname")) for i in ingress)
@@ -108,4 +109,4 @@ def service(obj: Obj) -> Health:
 def namespace(obj: Obj) -> Health:
     if section(obj, "status").get("phase") == "Terminating":
         return Health(HealthStatus.PROGRESSING, "Namespace is terminating")
-    return Health(HealthStatus.HEALTHY, "")
+    return Health(HealthStatus.HEALTHY, "Namespace is active")

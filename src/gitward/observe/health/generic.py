@@ -50,7 +50,7 @@ _FAILED_PHASES = frozenset({"Failed", "Error"})
 
 def generic(obj: Obj) -> Health:
     if "status" not in obj:
-        return Health(HealthStatus.HEALTHY, "")
+        return Health(HealthStatus.HEALTHY, "exists; no status to check")
     if section(obj, "metadata").get("deletionTimestamp"):
         return Health(HealthStatus.PROGRESSING, "being deleted")
     lag = generation_lag(obj)
@@ -74,14 +74,14 @@ def _from_conditions(obj: Obj) -> Health:
     phase = section(obj, "status").get("phase")
     if phase in _FAILED_PHASES:
         return Health(HealthStatus.DEGRADED, f"phase is {phase}")
-    return Health(HealthStatus.HEALTHY, "")
+    return Health(HealthStatus.HEALTHY, "no conditions to check")
 
 
 def _from_condition(kind: str, cond: Obj) -> Health:
     detail = describe(cond)
     state = cond.get("status")
     if state == "True":
-        return Health(HealthStatus.HEALTHY, detail)
+        return Health(HealthStatus.HEALTHY, detail or f"{kind} is True")
     if state == "False" and cond.get("reason") not in _IN_PROGRESS_REASONS:
         return Health(HealthStatus.DEGRADED, detail or f"{kind} is False")
     return Health(HealthStatus.PROGRESSING, detail or f"{kind} is {state}")

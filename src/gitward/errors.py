@@ -38,6 +38,7 @@ class GitwardError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = message  # the message without the subject prefix, for tables
         self.hint = hint
 
     def __str__(self) -> str:
@@ -127,6 +128,7 @@ class KubeError(GitwardError):
         transient: bool | None = None,
     ) -> None:
         super().__init__(f"{subject}: {message}" if subject else message, hint=hint)
+        self.detail = message
         self.subject = subject
         self.status = status
         if transient is not None:

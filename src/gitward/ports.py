@@ -126,6 +126,10 @@ class Cluster(Protocol):
 
     async def server_version(self) -> str: ...
 
+    async def api_versions(self) -> list[str]:
+        """Served group/versions and group/version/Kinds, for Helm's .Capabilities."""
+        ...
+
     async def resource_for(self, group: str, kind: str, *, refresh: bool = False) -> ApiResource:
         """How to address ``group/kind``; UnknownKindError if the cluster serves none."""
         ...

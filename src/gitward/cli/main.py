@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from gitward import __version__
-from gitward.cli import devcluster
+from gitward.cli import devcluster, engine_commands
 from gitward.cli.output import err_console
 from gitward.errors import GitwardError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(devcluster.app, name="dev-cluster")
+engine_commands.register(app)
 
 
 def _version(value: bool) -> None:

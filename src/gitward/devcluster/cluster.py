@@ -509,6 +509,11 @@ class _Launcher:
                     f"--service-account-private-key-file={self.pki.sa_private}",
                     f"--root-ca-file={self.pki.ca_cert}",
                     "--use-service-account-credentials=true",
+                    # kwok renews the fake node's status less often than the default
+                    # grace period; without these the node lifecycle controller marks
+                    # every pod NotReady after ~40 s and kwok never marks them Ready again.
+                    "--node-monitor-grace-period=24h",
+                    "--node-startup-grace-period=24h",
                 ]
             self._run(component, args)
         self._run(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # cel-expr-python ships .pyi stubs but no py.typed marker, so mypy skips them unless told to.
-from cel_expr_python import cel  # type: ignore[import-untyped]
+from cel_expr_python import cel
 
 from gitward.errors import ConfigError
 from gitward.model import GroupKind, Health, HealthRule, HealthStatus

@@ -1,0 +1,132 @@
+"""The inventory: which objects an application owns, kept in the cluster itself.
+
+Prune candidates are "previous inventory minus new desired set", so the inventory must
+survive the process and be the same for every machine that syncs the app: it lives in a
+ConfigMap (``gitward-inventory-<app>``, namespace ``gitward-system`` by default). For each
+object it also keeps the hash of the body gitward last applied and the
+``resourceVersion`` gitward last verified. When neither changed, the object is exactly
+as gitward left it and needs no dry-run: this is what makes a no-op re-sync cost a few
+LIST requests instead of one request per object.
+
+The inventory is an optimisation and a record, not the only source of ownership: every
+applied object also carries the tracking annotation, so ownership can be rebuilt from
+the cluster alone (see :mod:`gitward.apply.tracking`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+import orjson
+
+from gitward.model import JsonObject, ResourceKey
+from gitward.ports import Cluster
+
+DEFAULT_NAMESPACE = "gitward-system"
+FIELD_MANAGER = "gitward"
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What gitward knows about one owned object."""
+
+    api_version: str
+    desired_hash: str = ""  # hash of the body last applied ("" = unknown)
+    resource_version: str = ""  # the live version last verified equal to Git
+
+
+@dataclass(frozen=True)
+class Inventory:
+    app: str
+    entries: Mapping[ResourceKey, Entry] = field(default_factory=dict)
+    revision: str = ""  # the commit last synced
+
+    def keys(self) -> set[ResourceKey]:
+        return set(self.entries)
+
+    def with_entries(
+        self, updates: Mapping[ResourceKey, Entry], remove: Iterable[ResourceKey] = ()
+    ) -> Inventory:
+        merged = {**self.entries, **updates}
+        for key in remove:
+            merged.pop(key, None)
+        return replace(self, entries=merged)
+
+
+def _encode_key(key: ResourceKey) -> str:
+    return f"{key.group}|{key.kind}|{key.namespace}|{key.name}"
+
+
+def _decode_key(text: str) -> ResourceKey:
+    group, kind, namespace, name = text.split("|")
+    return ResourceKey(group, kind, namespace, name)
+
+
+def encode(inventory: Inventory) -> str:
+    rows = {
+        _encode_key(k): [e.api_version, e.desired_hash, e.resource_version]
+        for k, e in sorted(inventory.entries.items())
+    }
+    return orjson.dumps(
+        {"format": _FORMAT, "revision": inventory.revision, "objects": rows}
+    ).decode()
+
+
+def decode(app: str, text: str) -> Inventory:
+    data = orjson.loads(text)
+    entries = {
+        _decode_key(k): Entry(str(v[0]), str(v[1]), str(v[2]))
+        for k, v in (data.get("objects") or {}).items()
+    }
+    return Inventory(app, entries, str(data.get("revision") or ""))
+
+
+class InventoryStore:
+    """Reads and writes one app's inventory ConfigMap through the Cluster port."""
+
+    def __init__(self, cluster: Cluster, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self.cluster = cluster
+        self.namespace = namespace
+        self._namespace_ready = False
+
+    def _key(self, app: str) -> ResourceKey:
+        return ResourceKey("", "ConfigMap", self.namespace, f"gitward-inventory-{app}")
+
+    async def load(self, app: str) -> Inventory:
+        live = await self.cluster.get(self._key(app))
+        if live is None:
+            return Inventory(app)
+        return decode(app, str((live.get("data") or {}).get("inventory") or "{}"))
+
+    async def save(self, inventory: Inventory, previous: Inventory | None = None) -> None:
+        """Write the inventory, unless it is the same as ``previous`` (no write at all)."""
+        if previous is not None and encode(previous) == encode(inventory):
+            return
+        await self._ensure_namespace()
+        body: JsonObject = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": self._key(inventory.app).name,
+                "namespace": self.namespace,
+                "labels": {
+                    "app.kubernetes.io/managed-by": "gitward",
+                    "gitward.dev/inventory-of": inventory.app,
+                },
+            },
+            "data": {"inventory": encode(inventory)},
+        }
+        await self.cluster.apply(body, field_manager=FIELD_MANAGER, force=True)
+
+    async def _ensure_namespace(self) -> None:
+        if self._namespace_ready:
+            return
+        key = ResourceKey("", "Namespace", "", self.namespace)
+        if await self.cluster.get(key) is None:
+            await self.cluster.apply(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
+                field_manager=FIELD_MANAGER,
+            )
+        self._namespace_ready = True

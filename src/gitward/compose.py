@@ -1,0 +1,83 @@
+"""Build concrete adapters from configuration: the only place that picks implementations.
+
+Stages depend on ports; this module decides that Git is pygit2 mirrors in the user
+cache, rendering uses the pinned ``kustomize`` and ``helm``, and the cluster is reached
+through a kubeconfig. Tool binaries are found in this order: ``$GITWARD_HELM`` /
+``$GITWARD_KUSTOMIZE``, gitward's build cache, ``PATH``, and finally a build from Go
+modules (with progress shown), so a fresh machine works without setup.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitward.apply.inventory import InventoryStore
+from gitward.devcluster.toolchain import Toolchain, default_cache_dir
+from gitward.errors import ConfigError, ToolchainError
+from gitward.kube.client import KubeClient
+from gitward.model import RepoCredentials
+from gitward.ports import Progress, SilentProgress
+from gitward.reconcile.pipeline import Engine
+from gitward.render import ManifestRenderer, RenderTools
+from gitward.source import GitRepositorySource
+
+
+@dataclass(frozen=True)
+class Settings:
+    kubeconfig: str | None = None
+    context: str | None = None
+    cache_dir: Path | None = None
+    credentials: RepoCredentials | None = None
+    field_manager: str = "gitward"
+    inventory_namespace: str = "gitward-system"
+    concurrency: int = 32
+
+
+def tool(name: str, progress: Progress | None = None) -> Path:
+    """The ``helm`` or ``kustomize`` binary to render with."""
+    if explicit := os.environ.get(f"GITWARD_{name.upper()}"):
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"GITWARD_{name.upper()}={explicit} is not a file")
+        return path
+    toolchain = Toolchain(progress=progress or SilentProgress())
+    try:
+        if not toolchain.missing([name]):
+            return toolchain.path(name)
+    except ToolchainError:
+        pass  # no Go here: a binary on PATH is still fine
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    return toolchain.ensure([name])[name]
+
+
+def git_source(settings: Settings) -> GitRepositorySource:
+    return GitRepositorySource((settings.cache_dir or default_cache_dir()) / "git")
+
+
+def renderer(progress: Progress | None = None) -> ManifestRenderer:
+    return ManifestRenderer(
+        RenderTools(kustomize=tool("kustomize", progress), helm=tool("helm", progress))
+    )
+
+
+def kube_client(settings: Settings) -> KubeClient:
+    return KubeClient.from_kubeconfig(
+        settings.kubeconfig, settings.context, max_in_flight=max(settings.concurrency, 8)
+    )
+
+
+def engine(settings: Settings, cluster: KubeClient, progress: Progress | None = None) -> Engine:
+    credentials = settings.credentials
+    return Engine(
+        git_source(settings),
+        renderer(progress),
+        cluster,
+        inventory=InventoryStore(cluster, settings.inventory_namespace),
+        field_manager=settings.field_manager,
+        credentials=lambda _url: credentials,
+    )

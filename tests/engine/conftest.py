@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -57,7 +57,7 @@ class GitRepo:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Iterator[GitRepo]:
+def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")
 
 

@@ -469,3 +469,45 @@ async def test_namespaces_are_bound_and_created_on_request(
         assert await cluster.get(cm_key(target, "a")) is not None
     finally:
         await cluster.delete(ResourceKey("", "Namespace", "", target))
+
+
+BAD_SERVICE = """apiVersion: v1
+kind: Service
+metadata: {name: broken}
+spec:
+  ports: [{port: 99999}]
+"""
+
+
+async def test_one_failing_object_keeps_the_record_of_the_others(
+    repo: GitRepo, engine: Engine, cluster: KubeClient, namespace: str
+) -> None:
+    repo.write(
+        {
+            "app/a.yaml": configmap("a", "1"),
+            "app/b.yaml": configmap("b", "1"),
+            "app/svc.yaml": BAD_SERVICE,
+        }
+    )
+    repo.commit()
+    spec = app(repo, "app", namespace, name="partial")
+
+    result = await engine.sync(spec, SyncOptions())
+
+    assert result.failed
+    by_name = {c.key.name: c for c in result.changes.changes}
+    assert by_name["broken"].outcome is Outcome.FAILED
+    assert "99999" in by_name["broken"].message or "port" in by_name["broken"].message
+    assert by_name["a"].outcome is Outcome.CREATED
+    inventory = await engine.inventory.load("partial")
+    assert {k.name for k in inventory.entries} == {"a", "b"}
+    assert inventory.revision == ""  # the commit is not recorded as synced
+
+    repo.write({"app/svc.yaml": BAD_SERVICE.replace("99999", "80")})
+    repo.commit("fix the port")
+    fixed = await engine.sync(spec, SyncOptions())
+    assert outcomes(fixed) == {
+        "a": Outcome.UNCHANGED,
+        "b": Outcome.UNCHANGED,
+        "broken": Outcome.CREATED,
+    }

@@ -81,8 +81,9 @@ def app(
     policy: SyncPolicy | None = None,
     **source: object,
 ) -> AppSpec:
+    # The inventory is per app name and lives in the cluster: keep names unique per test.
     return AppSpec(
-        name=name,
+        name=f"{name}-{namespace}",
         source=SourceSpec(repo_url=str(repo.path), path=path, **source),  # type: ignore[arg-type]
         destination=Destination(namespace=namespace),
         sync_policy=policy or SyncPolicy(),

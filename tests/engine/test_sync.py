@@ -60,8 +60,8 @@ async def test_create_then_no_op_without_requests_then_prune(
     assert outcomes(first) == {"a": Outcome.CREATED, "b": Outcome.CREATED}
     live = await cluster.get(cm_key(namespace, "a"))
     assert live is not None
-    assert live["metadata"]["labels"][APP_LABEL] == "app"
-    assert live["metadata"]["annotations"][TRACKING] == f"app:/ConfigMap:{namespace}/a"
+    assert live["metadata"]["labels"][APP_LABEL] == spec.name
+    assert live["metadata"]["annotations"][TRACKING] == f"{spec.name}:/ConfigMap:{namespace}/a"
 
     writes_before = cluster.requests["APPLY"] + cluster.requests["APPLY dry-run"]
     second = await engine.sync(spec, SyncOptions())
@@ -73,7 +73,7 @@ async def test_create_then_no_op_without_requests_then_prune(
     third = await engine.sync(spec, SyncOptions())
     assert outcomes(third) == {"a": Outcome.UNCHANGED, "b": Outcome.PRUNED}
     assert await cluster.get(cm_key(namespace, "b")) is None
-    inventory = await engine.inventory.load("app")
+    inventory = await engine.inventory.load(spec.name)
     assert cm_key(namespace, "b") not in inventory.entries
     assert inventory.revision == third.revision.sha
 
@@ -337,7 +337,7 @@ async def test_hooks_run_at_their_phase_and_are_cleaned_up(
     assert [c.key.name for c in result.changes.changes] == ["migrate", "config", "smoke"]
     assert await cluster.get(ResourceKey("batch", "Job", namespace, "migrate")) is None
     assert await cluster.get(ResourceKey("batch", "Job", namespace, "smoke")) is not None
-    inventory = await engine.inventory.load("hooks")
+    inventory = await engine.inventory.load(spec.name)
     assert {k.name for k in inventory.entries} == {"config"}  # hooks are not owned objects
 
 
@@ -418,7 +418,7 @@ async def test_an_interrupted_sync_is_completed_by_the_next_run(
 
     result = await engine.sync(spec, SyncOptions())
     assert outcomes(result) == {"first": Outcome.UNCHANGED, "second": Outcome.CREATED}
-    inventory = await engine.inventory.load("resume")
+    inventory = await engine.inventory.load(spec.name)
     assert {k.name for k in inventory.entries} == {"first", "second"}
 
 
@@ -499,7 +499,7 @@ async def test_one_failing_object_keeps_the_record_of_the_others(
     assert by_name["broken"].outcome is Outcome.FAILED
     assert "99999" in by_name["broken"].message or "port" in by_name["broken"].message
     assert by_name["a"].outcome is Outcome.CREATED
-    inventory = await engine.inventory.load("partial")
+    inventory = await engine.inventory.load(spec.name)
     assert {k.name for k in inventory.entries} == {"a", "b"}
     assert inventory.revision == ""  # the commit is not recorded as synced
 

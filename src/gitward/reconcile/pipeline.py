@@ -30,6 +30,7 @@ from gitward.model import (
     ChangeSet,
     Health,
     HealthRule,
+    HealthStatus,
     JsonObject,
     Phase,
     Plan,
@@ -268,15 +269,29 @@ class Engine:
     async def sync(
         self, app: AppSpec, options: SyncOptions, listener: ExecutionListener | None = None
     ) -> SyncResult:
+        """The whole pipeline: source, render, prepare, live, predict, plan, apply, record."""
         started = time.monotonic()
         rendered = await self.render(app)
-        if app.sync_policy.enabled(SyncOption.CREATE_NAMESPACE) and not options.dry_run:
-            await self._create_namespace(app)
         planned = await self.plan(app, options, rendered)
         if options.dry_run:
             return SyncResult(
                 rendered.revision, planned.plan, ChangeSet(), {}, time.monotonic() - started
             )
+        return await self.execute(app, options, planned, listener, started=started)
+
+    async def execute(
+        self,
+        app: AppSpec,
+        options: SyncOptions,
+        planned: Planned,
+        listener: ExecutionListener | None = None,
+        *,
+        started: float | None = None,
+    ) -> SyncResult:
+        """Apply a plan made by :meth:`plan`, record the inventory, report health."""
+        started = time.monotonic() if started is None else started
+        if app.sync_policy.enabled(SyncOption.CREATE_NAMESPACE):
+            await self._create_namespace(app)
         recorder = _Recorder(self, app, planned, listener)
         health = self.health_check(app)
         waiter = Waiter(self.cluster, health, self.clock)
@@ -296,12 +311,25 @@ class Engine:
         await recorder.finish(execution)
         final = await self._final_health(execution, waiter, health, options)
         return SyncResult(
-            rendered.revision,
+            planned.revision,
             planned.plan,
             ChangeSet(tuple(execution.changes)),
             final,
             time.monotonic() - started,
         )
+
+    def live_health(self, app: AppSpec, planned: Planned) -> dict[ResourceKey, Health]:
+        """Health of every desired object as observed while planning (Missing if absent)."""
+        check = self.health_check(app)
+        result = {}
+        for key in planned.prepared:
+            body = planned.live.get(key)
+            result[key] = (
+                check(body)
+                if body is not None
+                else Health(HealthStatus.MISSING, "not in the cluster")
+            )
+        return result
 
     async def _create_namespace(self, app: AppSpec) -> None:
         name = app.destination.namespace

@@ -1,0 +1,112 @@
+"""A work queue of application names: deduplicated, delayed, one worker per app at a time.
+
+Like client-go's workqueue: an app is queued at most once; while it is being reconciled
+it is never handed to a second worker, and if it is queued again meanwhile it runs once
+more right after. Adds may be delayed (poll intervals, backoff, debounce); the earliest
+due time wins. Each queued app remembers *why* it was queued (the strongest trigger), so
+the reconcile knows whether a sync was asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+from dataclasses import dataclass
+
+from gitward.ports import Clock
+
+# Stronger triggers win when an app is queued twice before it runs.
+PRIORITY = {
+    "poll": 0,
+    "watch": 1,
+    "webhook": 2,
+    "refresh": 3,
+    "selfheal": 4,
+    "manual": 5,
+    "rollback": 6,
+}
+
+
+@dataclass
+class Item:
+    app: str
+    trigger: str
+    actor: str
+
+
+class WorkQueue:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self._queued: dict[str, Item] = {}  # in _ready or waiting in _delayed
+        self._delayed: list[tuple[float, int, str]] = []
+        self._due: dict[str, float] = {}
+        self._active: set[str] = set()
+        self._again: dict[str, Item] = {}
+        self._counter = itertools.count()
+        self._wakeup = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._queued) + len(self._again)
+
+    def add(
+        self, app: str, trigger: str = "poll", actor: str = "gitward", delay: float = 0.0
+    ) -> None:
+        """Queue ``app`` to run after ``delay`` seconds (sooner if already due earlier)."""
+        item = Item(app, trigger, actor)
+        if app in self._active:
+            self._again[app] = _stronger(self._again.get(app), item)
+            return
+        current = self._queued.get(app)
+        self._queued[app] = _stronger(current, item)
+        due = self.clock.monotonic() + delay
+        if app in self._due and self._due[app] <= due:
+            return
+        self._due[app] = due
+        if delay <= 0:
+            self._ready.put_nowait(app)
+        else:
+            heapq.heappush(self._delayed, (due, next(self._counter), app))
+            self._wakeup.set()
+
+    async def get(self) -> Item:
+        """The next app to reconcile; the caller must call :meth:`done` afterwards."""
+        while True:
+            app = await self._ready.get()
+            if app in self._queued and app not in self._active:
+                self._due.pop(app, None)
+                self._active.add(app)
+                return self._queued.pop(app)
+
+    def done(self, app: str) -> None:
+        self._active.discard(app)
+        again = self._again.pop(app, None)
+        if again is not None:
+            self.add(again.app, again.trigger, again.actor)
+
+    def forget(self, app: str) -> None:
+        """Drop a queued app (it was deleted)."""
+        self._queued.pop(app, None)
+        self._again.pop(app, None)
+        self._due.pop(app, None)
+
+    async def run_timer(self) -> None:
+        """Move delayed apps to the ready queue when they are due. Runs until cancelled."""
+        while True:
+            now = self.clock.monotonic()
+            while self._delayed and self._delayed[0][0] <= now:
+                due, _, app = heapq.heappop(self._delayed)
+                if self._due.get(app) == due:
+                    self._ready.put_nowait(app)
+            timeout = self._delayed[0][0] - now if self._delayed else None
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+
+def _stronger(current: Item | None, new: Item) -> Item:
+    if current is None or PRIORITY.get(new.trigger, 0) >= PRIORITY.get(current.trigger, 0):
+        return new
+    return current

@@ -1,0 +1,108 @@
+"""Parse a set of declarations: ``Application`` and ``Cluster`` documents together.
+
+``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
+repository) and hands the parsed documents here. Other kinds are an error naming the
+file, so a typo in a kind is not silently ignored; two apps or clusters with the same
+name are an error naming both files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitward.errors import ConfigError
+from gitward.model import AppSpec
+from gitward.spec.application import API_VERSIONS, _Reader, parse_application
+
+CLUSTER_API_VERSION = "gitward.dev/v1alpha1"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """How to reach one cluster. Without kubeconfig it is the controller's own default."""
+
+    name: str
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Declarations:
+    apps: dict[str, AppSpec] = field(default_factory=dict)
+    clusters: dict[str, ClusterSpec] = field(default_factory=dict)
+
+
+def parse_cluster(doc: Mapping[str, Any], origin: str) -> ClusterSpec:
+    root = _Reader(doc, "", origin)
+    root.str_("apiVersion", required=True)
+    root.str_("kind", required=True)
+    metadata = root.child("metadata") or _Reader({}, "metadata", origin)
+    name = metadata.str_("name", required=True) or ""
+    spec = root.child("spec") or _Reader({}, "spec", origin)
+    labels_doc = metadata.get("labels") or {}
+    if not isinstance(labels_doc, Mapping):
+        raise metadata.fail("labels", "must be a mapping")
+    cluster = ClusterSpec(
+        name=name,
+        kubeconfig=spec.str_("kubeconfig"),
+        context=spec.str_("context"),
+        in_cluster=spec.bool_("inCluster"),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels_doc.items())),
+    )
+    if cluster.in_cluster and cluster.kubeconfig:
+        raise spec.fail("inCluster", "and kubeconfig are both set; choose one")
+    for reader in (metadata, spec, root):
+        reader.finish()
+    return cluster
+
+
+def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
+    """Apps and clusters from ``(origin, document)`` pairs; duplicates name both origins."""
+    apps: dict[str, tuple[AppSpec, str]] = {}
+    clusters: dict[str, tuple[ClusterSpec, str]] = {}
+    for origin, doc in documents:
+        if doc is None:
+            continue
+        if not isinstance(doc, Mapping):
+            raise ConfigError(f"{origin}: a declaration must be a mapping")
+        kind, api_version = doc.get("kind"), doc.get("apiVersion")
+        if kind == "Application" and api_version in API_VERSIONS:
+            app = parse_application(doc, origin)
+            _add(apps, app.name, app, origin, "Application")
+        elif kind == "Cluster" and api_version == CLUSTER_API_VERSION:
+            cluster = parse_cluster(doc, origin)
+            _add(clusters, cluster.name, cluster, origin, "Cluster")
+        else:
+            raise ConfigError(
+                f"{origin}: {kind} in {api_version} is not a gitward declaration",
+                hint=f"use kind Application ({' or '.join(API_VERSIONS)}) or Cluster "
+                f"({CLUSTER_API_VERSION})",
+            )
+    declarations = Declarations(
+        {k: v for k, (v, _) in apps.items()}, {k: v for k, (v, _) in clusters.items()}
+    )
+    _check_references(declarations, {k: o for k, (_, o) in apps.items()})
+    return declarations
+
+
+def _add(table: dict[str, Any], name: str, value: object, origin: str, what: str) -> None:
+    if name in table:
+        raise ConfigError(f"{what} {name!r} is declared twice: in {table[name][1]} and {origin}")
+    table[name] = (value, origin)
+
+
+def _check_references(declarations: Declarations, origins: Mapping[str, str]) -> None:
+    for name, app in declarations.apps.items():
+        cluster = app.destination.name
+        if cluster and cluster != "in-cluster" and cluster not in declarations.clusters:
+            raise ConfigError(
+                f"{origins[name]}: destination cluster {cluster!r} is not declared",
+                hint="add a Cluster document with that name",
+            )
+        for dependency in app.depends_on:
+            if dependency not in declarations.apps:
+                raise ConfigError(f"{origins[name]}: dependsOn names unknown app {dependency!r}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -118,6 +119,53 @@ class KubeClient:
                     "check --kubeconfig and --context",
                 ) from e
         return response
+
+    async def stream_lines(
+        self,
+        label: str,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        read_timeout: float | None = None,
+    ) -> AsyncGenerator[bytes, None]:
+        """The body of a GET, yielded line by line as it arrives (newlines removed).
+
+        A watch answers with one JSON event per line and holds its connection for minutes,
+        so this takes no in-flight slot and waits up to ``read_timeout`` seconds (None:
+        forever) for each chunk. A JSON document is its lines joined (JSON escapes the
+        newlines inside strings). Close the iterator (``contextlib.aclosing``) to release
+        the connection early. Errors leave as :class:`KubeError`; non-200 answers are
+        translated from their ``Status`` before any line is yielded.
+        """
+        self.requests[label] += 1
+        base = self._http.timeout
+        timeout = httpx.Timeout(
+            connect=base.connect, read=read_timeout, write=base.write, pool=base.pool
+        )
+        try:
+            async with self._http.stream(
+                "GET", path, params=dict(params), timeout=timeout
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise translate_status(response.status_code, _status(response), label, path)
+                parts: list[bytes] = []  # a line split over chunks, joined once complete
+                async for chunk in response.aiter_bytes():
+                    start = 0
+                    while (end := chunk.find(b"\n", start)) >= 0:
+                        line = b"".join((*parts, chunk[start:end]))
+                        parts.clear()
+                        start = end + 1
+                        if line.strip():
+                            yield line
+                    parts.append(chunk[start:])
+                if rest := b"".join(parts).strip():
+                    yield rest
+        except (httpx.TransportError, httpx.DecodingError) as e:
+            raise UnreachableError(
+                f"{label} {path} failed: {type(e).__name__}: {e}",
+                hint=f"is the cluster {self._name!r} running and reachable?",
+            ) from e
 
     async def _get_json(self, path: str, accept: str | None = None) -> JsonObject:
         headers = {"Accept": accept} if accept else None

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 from gitward.devcluster import ClusterState
-from gitward.errors import UnreachableError
+from gitward.errors import UnknownKindError, UnreachableError
 from gitward.kube.client import KubeClient
 from gitward.kube.watch import Checkpoint, EventType, Watcher, WatchEvent, WatchSettings
 from gitward.model import GroupKind, ResourceKey
@@ -321,6 +321,22 @@ async def test_an_unreachable_cluster_is_retried_with_capped_backoff(
     assert watcher.last_error.transient
     assert watcher.stats.lists >= 1
     assert not watcher.synced.is_set()
+
+
+async def test_an_unknown_kind_is_retried_until_its_crd_appears(client: KubeClient) -> None:
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(0)
+
+    gizmo = GroupKind("example.com", "Gizmo")
+    watcher = Watcher(client, gizmo, labels=APP_LABEL, settings=FAST, sleep=sleep)
+    async with consuming(watcher) as events:
+        await until(lambda: len(delays) >= 2)
+        assert not events.task.done()
+    assert isinstance(watcher.last_error, UnknownKindError)
+    assert watcher.stats.watches == 0
 
 
 async def test_cancelling_closes_the_watch_connection(

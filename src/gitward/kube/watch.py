@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import orjson
@@ -39,6 +39,7 @@ from gitward.model import ApiResource, GroupKind, JsonObject, ResourceKey
 
 Sleep = Callable[[float], Awaitable[None]]
 
+NOT_FOUND = 404
 GONE = 410
 
 
@@ -89,7 +90,6 @@ class WatchStats:
     events: int = 0  # ADDED/MODIFIED/DELETED events received from WATCH streams
     expired: int = 0  # times the server said the RV was too old (410), forcing a LIST
     errors: int = 0  # failures retried after a backoff
-    retry_delays: list[float] = field(default_factory=list, repr=False)  # the last few
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ class Watcher:
         self._settings = settings or WatchSettings()
         self._sleep = sleep
         self._resource: ApiResource | None = None
+        self._rediscover = False  # look the kind up afresh (its served version may be gone)
         self._rv: str | None = resume.resource_version if resume else None
         self._known: dict[ResourceKey, str] = dict(resume.known) if resume else {}
 
@@ -180,9 +181,9 @@ class Watcher:
     async def _retry_later(self, error: KubeError, backoff: Backoff) -> None:
         self.stats.errors += 1
         self.last_error = error
-        delay = backoff.next()
-        self.stats.retry_delays = [*self.stats.retry_delays[-9:], delay]
-        await self._sleep(delay)
+        if error.status == NOT_FOUND:
+            self._resource, self._rediscover = None, True
+        await self._sleep(backoff.next())
 
     # ------------------------------------------------------------------ LIST
 
@@ -289,7 +290,8 @@ class Watcher:
     async def _api_resource(self) -> ApiResource:
         if self._resource is None:
             group, kind = self.group_kind.group, self.group_kind.kind
-            self._resource = await self._client.resource_for(group, kind)
+            self._resource = await self._client.resource_for(group, kind, refresh=self._rediscover)
+            self._rediscover = False
         return self._resource
 
     def _selector(self) -> dict[str, str]:

@@ -135,10 +135,19 @@ class PostgresServer:
         """A new empty database; returns its URL."""
         self._databases += 1
         name = f"store_test_{self._databases}"
-        dsn = f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres"
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"'.encode())
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop the database of ``url``, cutting off whoever is connected to it."""
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())
+
+    @property
+    def _admin_dsn(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres"
 
     def _run(self, program: str, *args: str) -> None:
         result = subprocess.run(

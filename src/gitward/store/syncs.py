@@ -48,18 +48,18 @@ async def finish(
 
 
 async def interrupt(conn: AsyncConnection, owner: str, at: datetime, message: str) -> list[int]:
-    """Mark the Running syncs of ``owner`` Interrupted; returns their ids."""
-    running = syncs.c.result == SyncResult.RUNNING.value
-    ids = list(
-        (await conn.execute(select(syncs.c.id).where(running, syncs.c.owner == owner))).scalars()
+    """Mark the Running syncs of ``owner`` Interrupted; returns their ids.
+
+    One ``UPDATE ... RETURNING``: a sync that finishes at the same moment is either
+    finished or interrupted, never reported as both.
+    """
+    result = await conn.execute(
+        update(syncs)
+        .where(syncs.c.result == SyncResult.RUNNING.value, syncs.c.owner == owner)
+        .values(result=SyncResult.INTERRUPTED.value, finished_at=at, message=message)
+        .returning(syncs.c.id)
     )
-    if ids:
-        await conn.execute(
-            update(syncs)
-            .where(syncs.c.id.in_(ids), running)
-            .values(result=SyncResult.INTERRUPTED.value, finished_at=at, message=message)
-        )
-    return ids
+    return sorted(result.scalars())
 
 
 async def load(conn: AsyncConnection, query: Select[Any]) -> list[SyncRecord]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -227,28 +228,81 @@ async def test_a_watch_that_ends_resumes_without_listing_again(
     assert watcher.stats.errors == 0
 
 
+@pytest.fixture
+async def gizmo_kind(client: KubeClient) -> AsyncIterator[GroupKind]:
+    """A custom kind created for this test: its history on the server begins now."""
+    group = f"g{secrets.token_hex(4)}.gitward.test"
+    definition = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"gizmos.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    await client.apply(definition, field_manager="t")
+    crd = ResourceKey.of(definition)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(UnknownKindError):
+                    await client.resource_for(group, "Gizmo", refresh=True)
+                    break
+                await asyncio.sleep(0.1)
+        yield GroupKind(group, "Gizmo")
+    finally:
+        await client.delete(crd)
+
+
+def gizmo(kind: GroupKind, namespace: str, name: str, **spec: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{kind.group}/v1",
+        "kind": kind.kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": {APP_LABEL: "demo"}},
+        "spec": spec,
+    }
+
+
 async def test_an_expired_resource_version_relists_and_reports_deletions(
-    client: KubeClient, namespace: str
+    client: KubeClient, namespace: str, gizmo_kind: GroupKind
 ) -> None:
     for name in ("gone", "changed", "same"):
-        await client.apply(configmap(namespace, name, v="1"), field_manager="t")
-    first = Watcher(client, CONFIGMAP, namespace=namespace, labels=APP_LABEL, settings=FAST)
+        await client.apply(gizmo(gizmo_kind, namespace, name, v="1"), field_manager="t")
+    first = Watcher(client, gizmo_kind, namespace=namespace, labels=APP_LABEL, settings=FAST)
     async with consuming(first):
         await asyncio.wait_for(first.synced.wait(), 2)
     seen = first.checkpoint()
-    assert set(seen.known) == {key(namespace, n) for n in ("gone", "changed", "same")}
+    names = {k.name for k in seen.known}
+    assert names == {"gone", "changed", "same"}
 
-    await client.delete(key(namespace, "gone"))
-    await client.apply(configmap(namespace, "changed", v="2"), field_manager="t")
-    await client.apply(configmap(namespace, "new", v="1"), field_manager="t")
+    await client.delete(ResourceKey(gizmo_kind.group, "Gizmo", namespace, "gone"))
+    await client.apply(gizmo(gizmo_kind, namespace, "changed", v="2"), field_manager="t")
+    await client.apply(gizmo(gizmo_kind, namespace, "new", v="1"), field_manager="t")
 
-    # The API server keeps a window of history per resource; resourceVersion "1" is older
-    # than any window, so it answers exactly as for a checkpoint that has aged out: an
-    # ERROR event with code 410 ("too old resource version"). That is the real path of a
-    # watcher resumed after a long time away.
+    # The API server serves watches from a window of recent history per resource; for a
+    # kind created moments ago that window starts now, so resourceVersion "1" lies before
+    # it and the server answers as for a checkpoint that aged out while a watcher was
+    # away: an ERROR event with code 410, reason Expired ("too old resource version").
+    # (For long-lived kinds such as ConfigMap on a fresh cluster, "1" may still be inside
+    # the window, which is why the test uses a kind of its own.)
     resumed = Watcher(
         client,
-        CONFIGMAP,
+        gizmo_kind,
         namespace=namespace,
         labels=APP_LABEL,
         settings=FAST,
@@ -266,6 +320,7 @@ async def test_an_expired_resource_version_relists_and_reports_deletions(
     tombstone = got[EventType.DELETED, "gone"]
     assert tombstone.final_state_unknown
     assert tombstone.object["metadata"]["name"] == "gone"
+    assert tombstone.object["apiVersion"] == f"{gizmo_kind.group}/v1"
     assert (resumed.stats.expired, resumed.stats.lists) == (1, 1)
     assert resumed.stats.errors == 0
 

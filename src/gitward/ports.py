@@ -7,18 +7,30 @@ tests pass fakes for pure logic.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gitward.model import (
     ApiResource,
+    GroupKind,
     JsonObject,
     RepoCredentials,
     Resource,
     ResourceKey,
     Revision,
     SourceSpec,
+)
+from gitward.model.history import (
+    AppStatus,
+    AuditEntry,
+    AuditOutcome,
+    ObjectAction,
+    Pin,
+    SyncRecord,
+    SyncResult,
+    SyncTrigger,
 )
 
 
@@ -151,3 +163,77 @@ class Cluster(Protocol):
     async def delete(self, key: ResourceKey, *, propagation: str = "Background") -> bool:
         """Delete; False if it was already gone."""
         ...
+
+
+class HistoryStore(Protocol):
+    """Application status and sync history, as the controller needs them.
+
+    Implemented by :class:`gitward.store.Store` (SQLite or PostgreSQL).
+    """
+
+    async def get_status(self, app: str) -> AppStatus | None: ...
+
+    async def list_status(self) -> list[AppStatus]: ...
+
+    async def put_status(self, record: AppStatus) -> AppStatus: ...
+
+    async def delete_status(self, app: str) -> bool: ...
+
+    async def start_sync(
+        self,
+        app: str,
+        *,
+        requested: str,
+        sha: str | None,
+        trigger: SyncTrigger,
+        actor: str = ...,
+        repo_url: str = "",
+    ) -> int: ...
+
+    async def finish_sync(
+        self,
+        sync_id: int,
+        result: SyncResult,
+        *,
+        message: str = "",
+        actions: tuple[ObjectAction, ...] = (),
+        diff_summary: str = "",
+        sha: str | None = None,
+    ) -> SyncRecord: ...
+
+    async def get_sync(self, sync_id: int) -> SyncRecord | None: ...
+
+    async def list_syncs(self, app: str | None = None, limit: int = 50) -> list[SyncRecord]: ...
+
+    async def pin(self, app: str, sha: str, *, actor: str, reason: str = "") -> AppStatus: ...
+
+    async def unpin(self, app: str) -> Pin | None: ...
+
+    async def set_suspended(self, app: str, suspended: bool) -> AppStatus: ...
+
+    async def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        *,
+        outcome: AuditOutcome = ...,
+        app: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEntry: ...
+
+    async def mark_interrupted(self) -> list[SyncRecord]:
+        """Mark this replica's syncs left Running by a crash as Interrupted; return them."""
+        ...
+
+
+class LiveView(Protocol):
+    """A watch-fed view of the objects gitward manages in one cluster.
+
+    When the view is synced for every kind an app uses, planning reads live state from
+    it instead of sending LIST requests. Objects in it carry no ``managedFields``.
+    """
+
+    def synced(self, group_kind: GroupKind) -> bool: ...
+
+    def objects(self, app: str | None = None) -> list[JsonObject]: ...

@@ -120,6 +120,9 @@ class InventoryStore:
         }
         await self.cluster.apply(body, field_manager=FIELD_MANAGER, force=True)
 
+    async def delete(self, app: str) -> None:
+        await self.cluster.delete(self._key(app))
+
     async def _ensure_namespace(self) -> None:
         if self._namespace_ready:
             return

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from gitward import __version__
-from gitward.cli import devcluster, engine_commands
+from gitward.cli import devcluster, engine_commands, serve
 from gitward.cli.output import err_console
 from gitward.errors import GitwardError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(devcluster.app, name="dev-cluster")
 engine_commands.register(app)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

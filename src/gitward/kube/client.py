@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +42,9 @@ class KubeClient:
         self._discovery = Discovery(self._get_json)
         # Requests sent, by kind of request ("GET", "LIST", "APPLY", "APPLY dry-run", ...).
         self.requests: Counter[str] = Counter()
+        # Told of every request: (kind of request, seconds, HTTP status or 0), for metrics.
+        self.observer: Callable[[str, float, int], None] | None = None
+        self._version: tuple[float, str] | None = None
 
     @classmethod
     def from_kubeconfig(
@@ -106,18 +110,23 @@ class KubeClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         self.requests[label] += 1
+        started = time.monotonic()
         async with self._slots:
             try:
                 response = await self._http.request(
                     method, path, params=params, content=body, headers=headers
                 )
             except httpx.TransportError as e:
+                if self.observer is not None:
+                    self.observer(label, time.monotonic() - started, 0)
                 raise UnreachableError(
                     f"{method} {path} failed: {type(e).__name__}: {e}",
                     subject=subject,
                     hint=f"is the cluster {self._name!r} running and reachable? "
                     "check --kubeconfig and --context",
                 ) from e
+        if self.observer is not None:
+            self.observer(label, time.monotonic() - started, response.status_code)
         return response
 
     async def stream_lines(
@@ -177,7 +186,12 @@ class KubeClient:
     # ------------------------------------------------------------------ the Cluster port
 
     async def server_version(self) -> str:
-        return str((await self._get_json("/version")).get("gitVersion", ""))
+        """The cluster's version, asked at most every five minutes (it changes on upgrades)."""
+        now = time.monotonic()
+        if self._version is None or now - self._version[0] > 300:
+            version = str((await self._get_json("/version")).get("gitVersion", ""))
+            self._version = (now, version)
+        return self._version[1]
 
     async def resource_for(self, group: str, kind: str, *, refresh: bool = False) -> ApiResource:
         return await self._discovery.resource_for(group, kind, refresh=refresh)

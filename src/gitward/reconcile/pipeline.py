@@ -13,6 +13,7 @@ apply, so API defaulting and admission mutations never show up as differences.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from gitward.model import (
     AppSpec,
     Change,
     ChangeSet,
+    GroupKind,
     Health,
     HealthRule,
     HealthStatus,
@@ -43,7 +45,15 @@ from gitward.model import (
 )
 from gitward.observe.health import HealthEvaluator
 from gitward.plan import PlanOptions, build_plan
-from gitward.ports import Clock, Cluster, GitSource, Renderer, RenderRequest, SystemClock
+from gitward.ports import (
+    Clock,
+    Cluster,
+    GitSource,
+    LiveView,
+    Renderer,
+    RenderRequest,
+    SystemClock,
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class Engine:
         clock: Clock | None = None,
         field_manager: str = "gitward",
         credentials: Callable[[str], RepoCredentials | None] | None = None,
+        live: LiveView | None = None,
     ) -> None:
         self.git = git
         self.renderer = renderer
@@ -150,6 +161,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.field_manager = field_manager
         self.credentials = credentials or (lambda _url: None)
+        self.live = live
 
     def health_check(self, app: AppSpec) -> HealthCheck:
         """Per-kind health with the app's own CEL rules; evaluators are compiled once."""
@@ -177,12 +189,8 @@ class Engine:
         }
         inventory = await self.inventory.load(app.name)
         kinds = {k.group_kind for k in prepared if prepared[k].served}
-        owned = await owned_live(
-            self.cluster, app.name, kinds | {k.group_kind for k in inventory.entries}
-        )
-        previous = inventory.keys() | {k for k, v in owned.items() if owned_by(app.name, v)}
-        served = [k for k, p in prepared.items() if p.served]
-        live = await read_live(self.cluster, [*served, *(previous - prepared.keys())], owned)
+        kinds |= {k.group_kind for k in inventory.entries}
+        previous, live = await self._observe(app, prepared, inventory, kinds)
         prediction = await self._predict(prepared, live, inventory, options)
         policy = app.sync_policy
         plan_options = PlanOptions(
@@ -210,6 +218,38 @@ class Engine:
             prediction.errors,
             prediction.conflicts,
         )
+
+    async def _observe(
+        self,
+        app: AppSpec,
+        prepared: Mapping[ResourceKey, Prepared],
+        inventory: Inventory,
+        kinds: set[GroupKind],
+    ) -> tuple[set[ResourceKey], dict[ResourceKey, JsonObject]]:
+        """Prune candidates and live bodies: from the watch cache when it has every kind
+        (no request at all), else with a few LISTs and GETs."""
+        served = [k for k, p in prepared.items() if p.served]
+        by_manager = any(rule.managed_fields_managers for rule in app.ignore_differences)
+        if self.live is not None and not by_manager and all(self.live.synced(k) for k in kinds):
+            owned = {ResourceKey.of(o): o for o in self.live.objects(app.name)}
+            previous = inventory.keys() | {k for k, v in owned.items() if owned_by(app.name, v)}
+            # Unlabelled objects are not in the cache; an apply adopts them anyway.
+            return previous, {k: owned[k] for k in (*served, *previous) if k in owned}
+        owned = await owned_live(self.cluster, app.name, kinds)
+        previous = inventory.keys() | {k for k, v in owned.items() if owned_by(app.name, v)}
+        live = await read_live(self.cluster, [*served, *(previous - prepared.keys())], owned)
+        return previous, live
+
+    async def uninstall(self, app: AppSpec) -> SyncResult:
+        """Delete everything the app owns (its declaration was removed and it prunes)."""
+        policy = dataclasses.replace(app.sync_policy, prune=True, allow_empty=True)
+        gone = dataclasses.replace(app, sync_policy=policy)
+        revision = Revision(app.source.repo_url, "uninstall", "")
+        planned = await self.plan(gone, SyncOptions(prune=True), Rendered(revision, []))
+        result = await self.execute(gone, SyncOptions(prune=True, wait=False), planned)
+        if not result.failed:
+            await self.inventory.delete(app.name)
+        return result
 
     async def _predict(
         self,

@@ -44,7 +44,7 @@ class WorkQueue:
         self._delayed: list[tuple[float, int, str]] = []
         self._due: dict[str, float] = {}
         self._active: set[str] = set()
-        self._again: dict[str, Item] = {}
+        self._again: dict[str, tuple[Item, float]] = {}  # queued while active: (item, due)
         self._counter = itertools.count()
         self._wakeup = asyncio.Event()
 
@@ -56,20 +56,24 @@ class WorkQueue:
     ) -> None:
         """Queue ``app`` to run after ``delay`` seconds (sooner if already due earlier)."""
         item = Item(app, trigger, actor)
+        due = self.clock.monotonic() + delay
         if app in self._active:
-            self._again[app] = _stronger(self._again.get(app), item)
+            previous = self._again.get(app)
+            if previous is None:
+                self._again[app] = (item, due)
+            else:
+                self._again[app] = (_stronger(previous[0], item), min(previous[1], due))
             return
         current = self._queued.get(app)
         self._queued[app] = _stronger(current, item)
-        due = self.clock.monotonic() + delay
         if app in self._due and self._due[app] <= due:
             return
         self._due[app] = due
-        if delay <= 0:
+        if due <= self.clock.monotonic():
             self._ready.put_nowait(app)
         else:
             heapq.heappush(self._delayed, (due, next(self._counter), app))
-            self._wakeup.set()
+        self._wakeup.set()  # the timer re-checks due times on every change
 
     async def get(self) -> Item:
         """The next app to reconcile; the caller must call :meth:`done` afterwards."""
@@ -84,7 +88,10 @@ class WorkQueue:
         self._active.discard(app)
         again = self._again.pop(app, None)
         if again is not None:
-            self.add(again.app, again.trigger, again.actor)
+            item, due = again
+            self.add(
+                item.app, item.trigger, item.actor, delay=max(0.0, due - self.clock.monotonic())
+            )
 
     def forget(self, app: str) -> None:
         """Drop a queued app (it was deleted)."""

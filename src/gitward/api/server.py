@@ -1,0 +1,222 @@
+"""The HTTP API of ``gitward serve``: applications, actions, webhooks, health, metrics.
+
+Every ``/api/v1`` route needs a bearer token; reads need the viewer role, actions the
+admin role, and every action is written to the audit log with the person who asked.
+Webhooks are authenticated by their provider's signature or token instead, verified
+before the body is parsed; an unverified request gets 401 and changes nothing.
+``/healthz``, ``/readyz`` and ``/metrics`` are open: they carry no secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from gitward.api import views
+from gitward.api.auth import AuthError, ForbiddenError, Principal, TokenAuthenticator, authorize
+from gitward.api.webhooks import (
+    WebhookAuthError,
+    WebhookPayloadError,
+    detect_provider,
+    normalize_repo_url,
+    parse_push,
+    verify,
+)
+from gitward.errors import ConfigError, GitwardError
+from gitward.model.history import AuditOutcome
+from gitward.ports import HistoryStore
+from gitward.reconcile.controller import Controller
+from gitward.reconcile.metrics import Metrics
+from gitward.reconcile.rollback import Rollbacks
+
+log = logging.getLogger("gitward.api")
+MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
+PROVIDERS = ("github", "gitlab", "gitea", "bitbucket")
+
+
+@dataclass
+class ApiContext:
+    controller: Controller
+    store: HistoryStore
+    authenticator: TokenAuthenticator
+    metrics: Metrics
+    rollbacks: Rollbacks
+    webhook_secret: bytes | None
+    ready: Callable[[], str]  # "" when ready, else why not
+    on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
+
+
+def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if hint:
+        body["hint"] = hint
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(ctx: ApiContext) -> Starlette:
+    def guarded(
+        action: str, handler: Callable[[Request, Principal], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
+                authorize(principal, action)
+                return await handler(request, principal)
+            except AuthError as e:
+                return JSONResponse(
+                    {"error": e.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+            except ForbiddenError as e:
+                return _error(403, e.message)
+            except KeyError as e:
+                return _error(404, f"no application named {e.args[0]!r}")
+            except (ConfigError, ValueError) as e:
+                return _error(400, str(e))
+            except GitwardError as e:
+                return _error(503 if e.transient else 422, e.message, e.hint)
+
+        return endpoint
+
+    handlers = _Handlers(ctx)
+    routes = [
+        Route("/healthz", handlers.healthz),
+        Route("/readyz", handlers.readyz),
+        Route("/metrics", handlers.metrics),
+        Route("/api/v1/applications", guarded("list", handlers.list_apps)),
+        Route("/api/v1/applications/{name}", guarded("get", handlers.get_app)),
+        Route("/api/v1/applications/{name}/history", guarded("history", handlers.history)),
+        *[
+            Route(
+                f"/api/v1/applications/{{name}}/{verb}",
+                guarded(verb, handlers.action(verb)),
+                methods=["POST"],
+            )
+            for verb in ("sync", "refresh", "suspend", "resume", "unpin")
+        ],
+        Route(
+            "/api/v1/applications/{name}/rollback",
+            guarded("rollback", handlers.rollback),
+            methods=["POST"],
+        ),
+        Route("/api/v1/webhooks/{provider}", handlers.webhook, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+class _Handlers:
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
+    async def healthz(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(self, request: Request) -> Response:
+        reason = self.ctx.ready()
+        return PlainTextResponse(reason or "ok", status_code=503 if reason else 200)
+
+    async def metrics(self, request: Request) -> Response:
+        views.update_app_gauges(self.ctx.controller, self.ctx.metrics)
+        return Response(self.ctx.metrics.render(), media_type=self.ctx.metrics.content_type)
+
+    def _app(self, request: Request) -> str:
+        name = str(request.path_params["name"])
+        if name not in self.ctx.controller.apps:
+            raise KeyError(name)
+        return name
+
+    async def list_apps(self, request: Request, principal: Principal) -> Response:
+        apps = [
+            await views.app_view(self.ctx.controller, self.ctx.store, n)
+            for n in sorted(self.ctx.controller.apps)
+        ]
+        return JSONResponse({"items": apps})
+
+    async def get_app(self, request: Request, principal: Principal) -> Response:
+        name = self._app(request)
+        return JSONResponse(await views.app_view(self.ctx.controller, self.ctx.store, name))
+
+    async def history(self, request: Request, principal: Principal) -> Response:
+        name = self._app(request)
+        limit = int(request.query_params.get("limit", "20"))
+        records = await self.ctx.store.list_syncs(name, limit=max(1, min(limit, 500)))
+        return JSONResponse({"items": [views.sync_view(r) for r in records]})
+
+    def action(self, verb: str) -> Callable[[Request, Principal], Awaitable[Response]]:
+        async def handler(request: Request, principal: Principal) -> Response:
+            name = self._app(request)
+            controller = self.ctx.controller
+            if verb in ("sync", "refresh"):
+                controller.trigger(name, "manual" if verb == "sync" else "refresh", principal.name)
+            elif verb in ("suspend", "resume"):
+                await controller.suspend(name, verb == "suspend", principal.name)
+            elif verb == "unpin":
+                await self.ctx.rollbacks.unpin(name, principal.name)
+            await self.ctx.store.audit(principal.name, verb, name, app=name)
+            return JSONResponse({"app": name, "action": verb, "accepted": True}, status_code=202)
+
+        return handler
+
+    async def rollback(self, request: Request, principal: Principal) -> Response:
+        name = self._app(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, 'the body must be JSON like {"to": "<sync id or revision>"}')
+        target = str((body or {}).get("to") or "")
+        if not target:
+            return _error(400, 'say where to roll back to: {"to": "<sync id or revision>"}')
+        if body.get("dryRun"):
+            preview = await self.ctx.rollbacks.preview(name, target)
+            return JSONResponse(preview)
+        pinned = await self.ctx.rollbacks.pin(name, target, principal.name)
+        await self.ctx.store.audit(
+            principal.name, "rollback", name, app=name, details={"to": target, "sha": pinned}
+        )
+        return JSONResponse({"app": name, "pinned": pinned, "accepted": True}, status_code=202)
+
+    async def webhook(self, request: Request) -> Response:
+        provider = str(request.path_params["provider"])
+        if provider not in PROVIDERS:
+            return _error(404, f"unknown webhook provider {provider!r}")
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return _error(413, "the webhook body is too large")
+        headers = dict(request.headers)
+        try:
+            verify(provider, headers, body, self.ctx.webhook_secret or b"")
+        except WebhookAuthError as e:
+            await self.ctx.store.audit(
+                f"webhook:{provider}",
+                "webhook",
+                provider,
+                outcome=AuditOutcome.DENIED,
+                details={"reason": e.message},
+            )
+            return JSONResponse({"error": e.message}, status_code=401)
+        detected = detect_provider(headers)
+        try:
+            events = parse_push(provider, headers, body)
+        except WebhookPayloadError as e:
+            return _error(400, e.message)
+        if not events:
+            return JSONResponse({"ignored": f"not a push event ({detected or 'unknown'})"})
+        urls = frozenset(u for event in events for u in event.repo_urls)
+        apps = self.ctx.controller.apps_for_push(urls, normalize_repo_url)
+        for app in apps:
+            self.ctx.controller.trigger(app, "webhook", f"webhook:{provider}")
+        config = bool(self.ctx.on_config_push and await self.ctx.on_config_push(urls))
+        refs = [event.ref for event in events]
+        await self.ctx.store.audit(
+            f"webhook:{provider}",
+            "webhook",
+            ",".join(refs),
+            details={"apps": apps, "config": config, "after": [e.after for e in events]},
+        )
+        return JSONResponse({"apps": apps, "config": config, "refs": refs})

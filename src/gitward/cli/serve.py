@@ -1,0 +1,93 @@
+"""`gitward serve`: run the controller and its HTTP API until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitward import logs
+from gitward.cli.output import err_console
+from gitward.errors import ConfigError
+from gitward.reconcile.config import ConfigLocation
+from gitward.serve import ServeSettings, Service, default_state_dir, run
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"--listen {value!r}: use HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def serve(
+    config: Annotated[
+        str,
+        typer.Option(
+            help="Folder of Application/Cluster documents, or a Git repository URL holding them."
+        ),
+    ],
+    config_path: Annotated[
+        str | None,
+        typer.Option(help="With a Git URL: the folder inside the repository [default: the root]."),
+    ] = None,
+    config_revision: Annotated[
+        str | None, typer.Option(help="With a Git URL: branch, tag or SHA [default: HEAD].")
+    ] = None,
+    listen: Annotated[str, typer.Option(help="Address of the HTTP API.")] = "127.0.0.1:8080",
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Admin token and SQLite database [default: $XDG_STATE_HOME/gitward/server]."
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB [default: STATE_DIR/gitward.db]."
+        ),
+    ] = None,
+    kubeconfig: Annotated[
+        str | None,
+        typer.Option(help="Kubeconfig for apps that name no cluster [default: $KUBECONFIG]."),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    webhook_secret_file: Annotated[
+        Path | None,
+        typer.Option(help="Shared secret for Git webhooks (without it every webhook is refused)."),
+    ] = None,
+    poll_interval: Annotated[
+        float, typer.Option(help="Seconds between polls of each app (with ±10% jitter).")
+    ] = 180.0,
+    workers: Annotated[int, typer.Option(help="Apps reconciled in parallel at most.")] = 4,
+    log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Keep applications in sync with Git: poll, webhooks, drift correction, history, API."""
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--log-format")
+    logs.setup(json_format=log_format == "json", level=log_level)
+    host, port = _listen(listen)
+    settings = ServeSettings(
+        config=ConfigLocation.parse(config, config_path, config_revision),
+        state_dir=state_dir or default_state_dir(),
+        host=host,
+        port=port,
+        db_url=db,
+        kubeconfig=kubeconfig,
+        context=context,
+        webhook_secret_file=webhook_secret_file,
+        poll_interval=poll_interval,
+        workers=workers,
+    )
+
+    async def announce(service: Service) -> None:
+        err_console.print(
+            f"gitward is serving {len(service.controller.apps)} applications "
+            f"on http://{host}:{service.port}"
+        )
+        err_console.print(f"admin API token: {service.token_path} (use it as a bearer token)")
+
+    asyncio.run(run(settings, announce))

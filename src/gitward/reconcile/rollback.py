@@ -1,0 +1,93 @@
+"""Rollback that works with automated sync on: pin an app to a commit, visibly.
+
+A pin (commit, who, when, why) is kept in the store; while it exists the controller
+syncs the pinned commit instead of the branch, so auto-sync cannot undo the rollback.
+``unpin`` releases it and the app follows Git again. A dry run shows the diff first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from gitward.errors import ConfigError
+from gitward.model import Action, AppSpec, RepoCredentials
+from gitward.plan import normalize_pair, unified_diff
+from gitward.ports import GitSource, HistoryStore
+from gitward.reconcile.controller import Controller
+from gitward.reconcile.pipeline import Engine, SyncOptions
+
+
+class Rollbacks:
+    def __init__(
+        self,
+        controller: Controller,
+        store: HistoryStore,
+        git: GitSource,
+        engine_for: Callable[[AppSpec], Engine],
+        credentials: Callable[[str], RepoCredentials | None] = lambda _u: None,
+    ) -> None:
+        self.controller = controller
+        self.store = store
+        self.git = git
+        self.engine_for = engine_for
+        self.credentials = credentials
+
+    async def resolve(self, app: str, target: str) -> str:
+        """A sync id from the history, or any revision of the app's repository."""
+        spec = self.controller.apps[app]
+        if target.isdigit() and len(target) < 10:
+            record = await self.store.get_sync(int(target))
+            if record is None or record.app != app:
+                raise ConfigError(
+                    f"{app} has no sync with id {target}", hint=f"see `gitward app history {app}`"
+                )
+            if not record.sha:
+                raise ConfigError(f"sync {target} of {app} never resolved a commit")
+            return record.sha
+        revision = await asyncio.to_thread(
+            self.git.resolve, spec.source.repo_url, target, self.credentials(spec.source.repo_url)
+        )
+        return revision.sha
+
+    async def pin(self, app: str, target: str, actor: str) -> str:
+        sha = await self.resolve(app, target)
+        status = await self.store.pin(app, sha, actor=actor, reason=f"rollback to {target}")
+        self.controller.status[app] = dataclasses.replace(
+            self.controller.status[app], pin=status.pin
+        )
+        self.controller.trigger(app, "rollback", actor)
+        return sha
+
+    async def unpin(self, app: str, actor: str) -> None:
+        await self.store.unpin(app)
+        self.controller.status[app] = dataclasses.replace(self.controller.status[app], pin=None)
+        self.controller.trigger(app, "refresh", actor)
+
+    async def preview(self, app: str, target: str) -> dict[str, Any]:
+        """What a rollback to ``target`` would change, secrets masked."""
+        sha = await self.resolve(app, target)
+        spec = self.controller.apps[app]
+        pinned = dataclasses.replace(
+            spec, source=dataclasses.replace(spec.source, target_revision=sha)
+        )
+        engine = self.engine_for(pinned)
+        planned = await engine.plan(
+            pinned, SyncOptions(full_compare=True), await engine.render(pinned)
+        )
+        changes, texts = [], []
+        for step in planned.plan.steps:
+            if step.action in (Action.UNCHANGED, Action.KEEP, Action.HOOK):
+                continue
+            changes.append(
+                {"object": str(step.key), "action": step.action.value, "reason": step.reason}
+            )
+            after = None
+            if step.action is not Action.PRUNE and step.desired is not None:
+                after = planned.predicted.get(step.key, step.desired.body)
+            live = step.live if step.action is not Action.CREATE else None
+            after_n, live_n = normalize_pair(step.key, after, live, spec.ignore_differences)
+            texts.append(unified_diff(live_n, after_n, str(step.key)))
+        return {"app": app, "sha": sha, "changes": changes, "diff": "".join(texts)}

@@ -1,0 +1,253 @@
+"""``gitward serve``: the long-running controller with its HTTP API, in one process.
+
+Startup, in order: the state directory and admin token; the store (SQLite in the state
+directory unless ``--db`` names PostgreSQL), with syncs a crash left running marked
+Interrupted; the declarations (a folder, or a path in Git that is itself reconciled);
+one Kubernetes client and one watch-fed live cache per cluster; the controller; and the
+HTTP server on the listen address (127.0.0.1 by default). SIGTERM or SIGINT stops it all
+in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from gitward import compose
+from gitward.api.auth import Principal, Role, TokenAuthenticator, ensure_admin_token
+from gitward.api.server import ApiContext, create_app
+from gitward.api.webhooks import normalize_repo_url
+from gitward.errors import ConfigError, GitwardError
+from gitward.kube.cache import LiveCache
+from gitward.kube.client import KubeClient
+from gitward.kube.watch import EventType
+from gitward.model import AppSpec, GroupKind, JsonObject
+from gitward.ports import SystemClock
+from gitward.reconcile.config import ConfigLocation, ConfigSource
+from gitward.reconcile.controller import Controller, ControllerSettings
+from gitward.reconcile.metrics import Metrics
+from gitward.reconcile.pipeline import Engine
+from gitward.reconcile.rollback import Rollbacks
+from gitward.spec.declarations import ClusterSpec, Declarations
+from gitward.store import Store
+
+log = logging.getLogger("gitward.serve")
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "gitward" / "server"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    config: ConfigLocation
+    state_dir: Path = field(default_factory=default_state_dir)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db_url: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    webhook_secret_file: Path | None = None
+    poll_interval: float = 180.0
+    workers: int = 4
+    cache_dir: Path | None = None
+
+
+class Service:
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.clock = SystemClock()
+        self.metrics = Metrics()
+        self.clusters: dict[str, KubeClient] = {}
+        self.caches: dict[str, LiveCache] = {}
+        self.engines: dict[str, Engine] = {}
+        self.declarations = Declarations()
+        self.config_revision = ""
+        self.ready_reason = "starting"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server: uvicorn.Server | None = None
+        self.token_path: Path | None = None
+        self.port = settings.port
+
+    # ------------------------------------------------------------------ startup
+
+    async def start(self) -> None:
+        s = self.settings
+        s.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.token_path, created = ensure_admin_token(s.state_dir)
+        log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
+        db = s.db_url or f"sqlite:///{s.state_dir / 'gitward.db'}"
+        self.store = await Store.open(db, self.clock)
+        self.compose_settings = compose.Settings(
+            kubeconfig=s.kubeconfig, context=s.context, cache_dir=s.cache_dir
+        )
+        self.git = compose.git_source(self.compose_settings)
+        self.renderer = compose.renderer()
+        self.config = ConfigSource(s.config, self.git)
+        self.controller = Controller(
+            self.engine_for,
+            self.store,
+            self.clock,
+            ControllerSettings(poll_interval=s.poll_interval, workers=s.workers),
+            metrics=self.metrics,
+            track=self.track,
+        )
+        await self.reload()
+        await self.controller.start()
+        self._tasks.append(asyncio.create_task(self._reload_loop(), name="config-reload"))
+        await self._start_http()
+        self.ready_reason = ""
+
+    def _webhook_secret(self) -> bytes | None:
+        path = self.settings.webhook_secret_file
+        if path is None:
+            return None
+        try:
+            return path.read_bytes().strip()
+        except OSError as e:
+            raise ConfigError(f"cannot read --webhook-secret-file {path}: {e.strerror}") from e
+
+    async def _start_http(self) -> None:
+        token = self.token_path.read_text().strip() if self.token_path else ""
+        context = ApiContext(
+            controller=self.controller,
+            store=self.store,
+            authenticator=TokenAuthenticator({token: Principal("admin", frozenset({Role.ADMIN}))}),
+            metrics=self.metrics,
+            rollbacks=Rollbacks(self.controller, self.store, self.git, self.engine_for),
+            webhook_secret=self._webhook_secret(),
+            ready=lambda: self.ready_reason,
+            on_config_push=self._config_pushed,
+        )
+        config = uvicorn.Config(
+            create_app(context),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
+        while not self._server.started:
+            if self._tasks[-1].done():
+                await self._tasks[-1]  # raises the reason it could not start
+                raise ConfigError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+            await asyncio.sleep(0.02)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log.info("listening on http://%s:%d", self.settings.host, self.port)
+
+    # ------------------------------------------------------------------ clusters
+
+    def _cluster_for(self, spec: AppSpec) -> tuple[str, KubeClient]:
+        name = spec.destination.name or ""
+        if name in ("", "in-cluster"):
+            name = ""
+        if name not in self.clusters:
+            cluster = self.declarations.clusters.get(name) if name else None
+            self.clusters[name] = self._connect(cluster)
+            self.caches[name] = LiveCache(self.clusters[name])
+            self.caches[name].subscribe(self._live_event)
+        return name, self.clusters[name]
+
+    def _connect(self, cluster: ClusterSpec | None) -> KubeClient:
+        if cluster is None:
+            kubeconfig, context, label = self.settings.kubeconfig, self.settings.context, "default"
+        else:
+            kubeconfig, context, label = cluster.kubeconfig, cluster.context, cluster.name
+        client = KubeClient.from_kubeconfig(kubeconfig, context)
+        client.observer = self.metrics.kube_observer(label)
+        return client
+
+    def engine_for(self, spec: AppSpec) -> Engine:
+        name, client = self._cluster_for(spec)
+        if name not in self.engines:
+            self.engines[name] = Engine(self.git, self.renderer, client, live=self.caches[name])
+        return self.engines[name]
+
+    async def track(self, spec: AppSpec, kinds: set[GroupKind]) -> None:
+        name, _ = self._cluster_for(spec)
+        for kind in sorted(kinds):
+            await self.caches[name].track(kind)
+
+    async def _live_event(self, kind: EventType, obj: JsonObject) -> None:
+        self.controller.on_live_event(kind.value, obj)
+
+    # ------------------------------------------------------------------ declarations
+
+    async def reload(self) -> None:
+        loaded = await self.config.load()
+        self.declarations = loaded.declarations
+        self.config_revision = loaded.revision.sha if loaded.revision else ""
+        await self.controller.set_apps(loaded.declarations.apps, uninstall=self._uninstall)
+        log.info(
+            "loaded %d applications and %d clusters from %s",
+            len(loaded.declarations.apps),
+            len(loaded.declarations.clusters),
+            self.settings.config,
+        )
+
+    async def _uninstall(self, spec: AppSpec) -> None:
+        if spec.sync_policy.prune:
+            await self.engine_for(spec).uninstall(spec)
+
+    async def _reload_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.poll_interval)
+            try:
+                await self.reload()
+            except GitwardError as e:
+                log.error("reloading the declarations failed: %s", e)  # noqa: TRY400 - a known failure, no traceback
+
+    async def _config_pushed(self, repo_urls: frozenset[str]) -> bool:
+        repo = self.settings.config.repo_url
+        if repo is None or normalize_repo_url(repo) not in {
+            normalize_repo_url(u) for u in repo_urls
+        }:
+            return False
+        await self.reload()
+        return True
+
+    # ------------------------------------------------------------------ shutdown
+
+    async def stop(self) -> None:
+        self.ready_reason = "stopping"
+        if self._server is not None:
+            self._server.should_exit = True
+        await self.controller.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for cache in self.caches.values():
+            await cache.close()
+        for client in self.clusters.values():
+            await client.aclose()
+        await self.store.close()
+
+
+async def run(
+    settings: ServeSettings, on_ready: Callable[[Service], Awaitable[None]] | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT."""
+    service = Service(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await service.start()
+        if on_ready is not None:
+            await on_ready(service)
+        await stop.wait()
+    finally:
+        await service.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
 from gitward.devcluster import ClusterState, ControlPlane
+from tests.store.postgres import PostgresServer, PostgresUnavailableError
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Iterator[ClusterState]:
@@ -47,6 +49,21 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterS
 def light_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterState]:
     """etcd + kube-apiserver only: enough for API behaviour, no controllers."""
     yield from _start(tmp_path_factory, "light")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL (Debian's binaries) on 127.0.0.1 for the whole session."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except (PostgresUnavailableError, OSError, subprocess.SubprocessError) as error:
+        server.stop()
+        pytest.fail(f"PostgreSQL could not be started for the store tests: {error}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def client_for(state: ClusterState) -> Client:

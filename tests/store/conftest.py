@@ -8,15 +8,14 @@ it is never skipped.
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gitward.store import Store
-from tests.store.postgres import PostgresServer, PostgresUnavailableError
+from tests.store.postgres import PostgresServer
 
 START = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 
@@ -44,20 +43,6 @@ class FakeClock:
     @property
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._wall, UTC)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    try:
-        server.start()
-    except (PostgresUnavailableError, OSError, subprocess.SubprocessError) as error:
-        server.stop()
-        pytest.fail(f"PostgreSQL could not be started for the store tests: {error}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -89,6 +89,7 @@ class Controller:
         self._failures: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty: set[str] = set()  # apps whose objects changed since their last reconcile
+        self._desired: dict[str, frozenset[ResourceKey]] = {}  # per app, as last planned
         self.reconciles = 0
         self.metrics = metrics or Metrics()
         self.track = track
@@ -136,10 +137,23 @@ class Controller:
         return sorted(n for n, a in self.apps.items() if normalize(a.source.repo_url) in wanted)
 
     def on_live_event(self, kind: str, obj: JsonObject) -> None:
-        """A managed object changed in the cluster: look again soon (self-heal: re-apply)."""
+        """A managed object changed in the cluster: look again soon (self-heal: re-apply).
+
+        Changes gitward made itself, and status updates by controllers, are not drift.
+        """
         labels = (obj.get("metadata") or {}).get("labels") or {}
         app = labels.get(APP_LABEL)
         if app not in self.apps:
+            return
+        desired = self._desired.get(app)
+        if desired is not None and ResourceKey.of(obj) not in desired:
+            return  # not (or no longer) part of the app, e.g. an object being pruned
+        if kind != "DELETED" and not _foreign_write(obj):
+            # Not drift, but health may have moved (a rollout progressed): look again
+            # while the app is not settled.
+            status = self.status.get(app)
+            if status is None or status.health.status is not HealthStatus.HEALTHY:
+                self.queue.add(app, "health", delay=self.settings.watch_debounce)
             return
         spec = self.apps[app]
         self._dirty.add(app)
@@ -268,6 +282,7 @@ class Controller:
         ):
             return  # nothing moved in Git or in the cluster since the last look
         planned = await engine.plan(wanted, SyncOptions(), rendered)
+        self._desired[spec.name] = frozenset(planned.prepared)
         if self.track is not None:
             await self.track(spec, {k.group_kind for k in planned.prepared})
         steps = [s for s in planned.plan.steps if s.action not in (Action.HOOK,)]
@@ -285,7 +300,7 @@ class Controller:
             )
             return
         automated = spec.sync_policy.automated
-        drift = item.trigger in ("watch", "selfheal")
+        drift = item.trigger in ("watch", "selfheal", "health")
         if item.trigger in _ASKED or (automated and (not drift or spec.sync_policy.self_heal)):
             await self._sync(spec, wanted, engine, planned, item)
             return
@@ -431,3 +446,21 @@ class Controller:
 
 def key_of(obj: JsonObject) -> ResourceKey:
     return ResourceKey.of(obj)
+
+
+def _foreign_write(obj: JsonObject, own_manager: str = "gitward") -> bool:
+    """True if the latest write to ``obj`` may have changed what Git declares.
+
+    ``managedFields`` name who wrote last and when (to the second). Writes by gitward
+    itself and writes to the ``status`` subresource are not drift; anything else among
+    the latest writes is. Without managedFields we cannot tell, so it counts.
+    """
+    entries = (obj.get("metadata") or {}).get("managedFields") or []
+    if not entries:
+        return True
+    latest = max(str(e.get("time") or "") for e in entries)
+    return any(
+        e.get("manager") != own_manager and e.get("subresource") != "status"
+        for e in entries
+        if str(e.get("time") or "") == latest
+    )

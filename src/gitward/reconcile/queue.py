@@ -17,15 +17,17 @@ from dataclasses import dataclass
 
 from gitward.ports import Clock
 
-# Stronger triggers win when an app is queued twice before it runs.
+# Stronger triggers win when an app is queued twice before it runs. A push outranks
+# drift: it says better why a sync happened, and the sync repairs the drift too.
 PRIORITY = {
     "poll": 0,
-    "watch": 1,
-    "webhook": 2,
-    "refresh": 3,
-    "selfheal": 4,
-    "manual": 5,
-    "rollback": 6,
+    "health": 1,
+    "watch": 2,
+    "selfheal": 3,
+    "webhook": 4,
+    "refresh": 5,
+    "manual": 6,
+    "rollback": 7,
 }
 
 

@@ -74,6 +74,7 @@ class Service:
         self.ready_reason = "starting"
         self._tasks: list[asyncio.Task[None]] = []
         self._server: uvicorn.Server | None = None
+        self._http: asyncio.Task[None] | None = None
         self.token_path: Path | None = None
         self.port = settings.port
 
@@ -136,10 +137,10 @@ class Service:
             lifespan="off",
         )
         self._server = uvicorn.Server(config)
-        self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
+        self._http = asyncio.create_task(self._server.serve(), name="http")
         while not self._server.started:
-            if self._tasks[-1].done():
-                await self._tasks[-1]  # raises the reason it could not start
+            if self._http.done():
+                await self._http  # raises the reason it could not start
                 raise ConfigError(f"cannot listen on {self.settings.host}:{self.settings.port}")
             await asyncio.sleep(0.02)
         sockets = [s for server in self._server.servers for s in server.sockets]
@@ -222,9 +223,14 @@ class Service:
 
     async def stop(self) -> None:
         self.ready_reason = "stopping"
-        if self._server is not None:
-            self._server.should_exit = True
-        await self.controller.stop()
+        if self._server is not None and self._http is not None:
+            self._server.should_exit = True  # uvicorn closes its sockets and connections
+            try:
+                await asyncio.wait_for(self._http, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._http.cancel()
+        if hasattr(self, "controller"):  # start() may have failed before creating it
+            await self.controller.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -232,7 +238,8 @@ class Service:
             await cache.close()
         for client in self.clusters.values():
             await client.aclose()
-        await self.store.close()
+        if hasattr(self, "store"):
+            await self.store.close()
 
 
 async def run(

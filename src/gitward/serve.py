@@ -32,7 +32,7 @@ from gitward.model import AppSpec, GroupKind, JsonObject
 from gitward.ports import SystemClock
 from gitward.reconcile.config import ConfigLocation, ConfigSource
 from gitward.reconcile.controller import Controller, ControllerSettings
-from gitward.reconcile.metrics import Metrics
+from gitward.reconcile.metrics import Metrics, TimedGit
 from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.rollback import Rollbacks
 from gitward.spec.declarations import ClusterSpec, Declarations
@@ -90,7 +90,7 @@ class Service:
         self.compose_settings = compose.Settings(
             kubeconfig=s.kubeconfig, context=s.context, cache_dir=s.cache_dir
         )
-        self.git = compose.git_source(self.compose_settings)
+        self.git = TimedGit(compose.git_source(self.compose_settings), self.metrics)
         self.renderer = compose.renderer()
         self.config = ConfigSource(s.config, self.git)
         self.controller = Controller(

@@ -6,10 +6,15 @@ exposes :meth:`Metrics.render` on ``/metrics``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from gitward.model import RepoCredentials, Revision
+from gitward.ports import GitSource
 
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -83,3 +88,26 @@ class Metrics:
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+class TimedGit:
+    """A :class:`gitward.ports.GitSource` that times every resolve (which fetches)."""
+
+    def __init__(self, git: GitSource, metrics: Metrics) -> None:
+        self.git = git
+        self.metrics = metrics
+
+    def resolve(
+        self, repo_url: str, revision: str, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        started = time.monotonic()
+        result = "error"
+        try:
+            found = self.git.resolve(repo_url, revision, credentials)
+            result = "ok"
+            return found
+        finally:
+            self.metrics.git_seconds.labels(result).observe(time.monotonic() - started)
+
+    def checkout(self, revision: Revision, credentials: RepoCredentials | None = None) -> Path:
+        return self.git.checkout(revision, credentials)

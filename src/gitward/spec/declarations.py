@@ -106,3 +106,32 @@ def _check_references(declarations: Declarations, origins: Mapping[str, str]) ->
         for dependency in app.depends_on:
             if dependency not in declarations.apps:
                 raise ConfigError(f"{origins[name]}: dependsOn names unknown app {dependency!r}")
+    cycle = _cycle({name: app.depends_on for name, app in declarations.apps.items()})
+    if cycle:
+        raise ConfigError(
+            f"dependsOn forms a cycle: {' -> '.join(cycle)}",
+            hint="these apps would wait for each other forever; break the cycle",
+        )
+
+
+def _cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """One dependency cycle as a path (first node repeated at the end), or []."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []

@@ -276,6 +276,12 @@ async def test_an_unknown_app_exits_2_with_the_server_message(
     assert result.code == 2
     assert "no application named 'nope'" in result.err
     assert "gitward app list" in result.err
+    refused = await gitward(
+        "app", "rollback", web(namespace), "--to", "424242", env=env_for(running)
+    )
+    assert refused.code == 2
+    assert f"400: {web(namespace)} has no sync with id 424242\n" in refused.err
+    assert f"hint: see `gitward app history {web(namespace)}`" in refused.err
 
 
 def _closed_port() -> int:

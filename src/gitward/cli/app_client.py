@@ -93,10 +93,12 @@ def _server_message(response: httpx.Response) -> tuple[str, str | None]:
         body = response.json()
     except ValueError:
         return response.text.strip() or response.reason_phrase, None
-    if isinstance(body, dict):
-        hint = body.get("hint")
-        return str(body.get("error") or body), str(hint) if hint else None
-    return str(body), None
+    if not isinstance(body, dict):
+        return str(body), None
+    message, hint = str(body.get("error") or body), body.get("hint")
+    if not hint and "\n  hint: " in message:  # some 400s fold the hint into the message
+        message, hint = message.split("\n  hint: ", 1)
+    return message, str(hint) if hint else None
 
 
 def _http_error(response: httpx.Response, server: str, token_file: Path) -> ServerError:

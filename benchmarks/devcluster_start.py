@@ -51,11 +51,16 @@ def main() -> None:
     light_t, light_m = measure("light", args.runs)
     full_t, full_m = measure("full", args.runs)
     print()
-    print(f"light (etcd + apiserver): median {statistics.median(light_t):.2f}s, "
-          f"RSS median {statistics.median(light_m):.0f} MiB")
-    print(f"full  (+ kcm, scheduler, kwok, node): median {statistics.median(full_t):.2f}s, "
-          f"RSS median {statistics.median(full_m):.0f} MiB")
-    print(f"ratio full/light start time: {statistics.median(full_t) / statistics.median(light_t):.2f}x")
+    print(
+        f"light (etcd + apiserver): median {statistics.median(light_t):.2f}s, "
+        f"RSS median {statistics.median(light_m):.0f} MiB"
+    )
+    print(
+        f"full  (+ kcm, scheduler, kwok, node): median {statistics.median(full_t):.2f}s, "
+        f"RSS median {statistics.median(full_m):.0f} MiB"
+    )
+    ratio = statistics.median(full_t) / statistics.median(light_t)
+    print(f"ratio full/light start time: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

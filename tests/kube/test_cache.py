@@ -68,6 +68,12 @@ async def test_the_first_list_fills_the_cache_with_labelled_objects_only(
     await client.apply(configmap(namespace, "two", app=app), field_manager="gitward")
     await client.apply(configmap(namespace, "three", app=other), field_manager="gitward")
     await client.apply(configmap(namespace, "unlabelled", app=None), field_manager="gitward")
+    extra = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "one", "namespace": namespace, "annotations": {"x": "y"}},
+    }
+    await client.apply(extra, field_manager="someone-else")
 
     await cache.track(CONFIGMAP)
     assert not cache.synced(SECRET)
@@ -80,7 +86,9 @@ async def test_the_first_list_fills_the_cache_with_labelled_objects_only(
     one = cache.get(key(namespace, "one"))
     assert one is not None
     assert one["data"] == {"k": "v"}
-    assert "managedFields" not in one["metadata"]  # stripped to save memory
+    # Other managers' entries are stripped to save memory; gitward's own is kept for
+    # planning (it tells whether someone took a field from gitward).
+    assert [e["manager"] for e in one["metadata"]["managedFields"]] == ["gitward"]
     assert one["metadata"]["resourceVersion"]
     assert one["metadata"]["labels"] == {APP_LABEL: app}
     assert cache.stats()[CONFIGMAP].lists == 1

@@ -122,11 +122,6 @@ async def test_rollback_to_a_sync_of_another_app_is_refused(
     assert (await running.app(web(namespace)))["pinned"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API bug: a 400 from a ConfigError puts str(e) in 'error' (the hint folded into "
-    "the message as '\\n  hint: ...') and sends no 'hint' field; 422/503 send e.message + hint",
-)
 async def test_a_refused_rollback_carries_its_hint_apart_from_the_message(
     serve: Serve, repo: GitRepo, namespace: str
 ) -> None:
@@ -242,11 +237,6 @@ async def test_webhook_edge_cases(
     assert "not a push event" in ping.json()["ignored"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API bug: updatedAt stays null; the controller keeps its own AppStatus copy and "
-    "never learns the updated_at the store sets on put_status",
-)
 async def test_updated_at_is_reported_once_the_app_was_reconciled(
     serve: Serve, repo: GitRepo, namespace: str
 ) -> None:

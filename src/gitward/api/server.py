@@ -60,6 +60,23 @@ def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def _error_response(error: Exception) -> Response:
+    """The status code and JSON body for an error raised while serving a request."""
+    if isinstance(error, AuthError):
+        return JSONResponse(
+            {"error": error.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    if isinstance(error, ForbiddenError):
+        return _error(403, error.message)
+    if isinstance(error, KeyError):
+        return _error(404, f"no application named {error.args[0]!r}")
+    if isinstance(error, ConfigError):
+        return _error(400, error.message, error.hint)
+    if isinstance(error, GitwardError):
+        return _error(503 if error.transient else 422, error.message, error.hint)
+    return _error(400, str(error))
+
+
 def create_app(ctx: ApiContext) -> Starlette:
     def guarded(
         action: str, handler: Callable[[Request, Principal], Awaitable[Response]]
@@ -69,18 +86,8 @@ def create_app(ctx: ApiContext) -> Starlette:
                 principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
                 authorize(principal, action)
                 return await handler(request, principal)
-            except AuthError as e:
-                return JSONResponse(
-                    {"error": e.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
-                )
-            except ForbiddenError as e:
-                return _error(403, e.message)
-            except KeyError as e:
-                return _error(404, f"no application named {e.args[0]!r}")
-            except (ConfigError, ValueError) as e:
-                return _error(400, str(e))
-            except GitwardError as e:
-                return _error(503 if e.transient else 422, e.message, e.hint)
+            except (GitwardError, KeyError, ValueError) as e:
+                return _error_response(e)
 
         return endpoint
 

@@ -3,10 +3,17 @@
 Prune candidates are "previous inventory minus new desired set", so the inventory must
 survive the process and be the same for every machine that syncs the app: it lives in a
 ConfigMap (``gitward-inventory-<app>``, namespace ``gitward-system`` by default). For each
-object it also keeps the hash of the body gitward last applied and the
-``resourceVersion`` gitward last verified. When neither changed, the object is exactly
-as gitward left it and needs no dry-run: this is what makes a no-op re-sync cost a few
-LIST requests instead of one request per object.
+object it also keeps a hash of the *set of fields* gitward owns on it, read from the
+object's ``managedFields`` right after gitward applied it. A field someone else changes
+by hand moves to that person's field manager, so the set shrinks; status updates and
+fields gitward does not declare leave it alone. When the live object still carries the
+desired-hash annotation of what Git wants now and gitward's field set is unchanged, the
+object is exactly as gitward left it and needs no dry-run: a no-op re-sync costs a few
+LIST requests (or none, with the watch cache) and writes nothing.
+
+Only the field *paths* are hashed, not their values, so a commit that changes values
+leaves the inventory as it is: a sync of 10 changed objects writes those 10 objects and
+no inventory.
 
 The inventory is an optimisation and a record, not the only source of ownership: every
 applied object also carries the tracking annotation, so ownership can be rebuilt from
@@ -15,6 +22,7 @@ the cluster alone (see :mod:`gitward.apply.tracking`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -25,7 +33,7 @@ from gitward.ports import Cluster
 
 DEFAULT_NAMESPACE = "gitward-system"
 FIELD_MANAGER = "gitward"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -33,15 +41,13 @@ class Entry:
     """What gitward knows about one owned object."""
 
     api_version: str
-    desired_hash: str = ""  # hash of the body last applied ("" = unknown)
-    resource_version: str = ""  # the live version last verified equal to Git
+    fields_hash: str = ""  # hash of the fields gitward owns, after its last apply ("" unknown)
 
 
 @dataclass(frozen=True)
 class Inventory:
     app: str
     entries: Mapping[ResourceKey, Entry] = field(default_factory=dict)
-    revision: str = ""  # the commit last synced
 
     def keys(self) -> set[ResourceKey]:
         return set(self.entries)
@@ -66,21 +72,33 @@ def _decode_key(text: str) -> ResourceKey:
 
 def encode(inventory: Inventory) -> str:
     rows = {
-        _encode_key(k): [e.api_version, e.desired_hash, e.resource_version]
-        for k, e in sorted(inventory.entries.items())
+        _encode_key(k): [e.api_version, e.fields_hash] for k, e in sorted(inventory.entries.items())
     }
-    return orjson.dumps(
-        {"format": _FORMAT, "revision": inventory.revision, "objects": rows}
-    ).decode()
+    return orjson.dumps({"format": _FORMAT, "objects": rows}).decode()
 
 
 def decode(app: str, text: str) -> Inventory:
     data = orjson.loads(text)
+    same_format = data.get("format") == _FORMAT  # older formats: hashes unknown, verify once
     entries = {
-        _decode_key(k): Entry(str(v[0]), str(v[1]), str(v[2]))
+        _decode_key(k): Entry(str(v[0]), str(v[1]) if same_format else "")
         for k, v in (data.get("objects") or {}).items()
     }
-    return Inventory(app, entries, str(data.get("revision") or ""))
+    return Inventory(app, entries)
+
+
+def owned_fields_hash(body: JsonObject, manager: str = FIELD_MANAGER) -> str:
+    """A hash of the field paths ``manager`` owns by apply on ``body`` ("" if none)."""
+    entries = (body.get("metadata") or {}).get("managedFields") or []
+    for entry in entries:
+        if (
+            entry.get("manager") == manager
+            and entry.get("operation") == "Apply"
+            and not entry.get("subresource")
+        ):
+            fields = orjson.dumps(entry.get("fieldsV1") or {}, option=orjson.OPT_SORT_KEYS)
+            return hashlib.sha256(fields).hexdigest()[:20]
+    return ""
 
 
 class InventoryStore:

@@ -9,10 +9,11 @@ label selector that matches every object gitward applies (``gitward.dev/app`` pr
 so 100 apps of 100 objects share a handful of watches. Objects are stored once, by
 :class:`ResourceKey`, with an index by app label.
 
-Memory: stored objects drop ``metadata.managedFields`` — often the largest part of a
-small object and of no use for comparing or health — through a shallow copy of the top
-level and of ``metadata`` only; everything else (``spec``, ``status``, labels,
-annotations, ``resourceVersion``) is shared with the decoded event, not copied.
+Memory: stored objects drop ``metadata.managedFields`` (all but gitward's own entry) —
+often the largest part of a small object and of no use for comparing or health —
+through a shallow copy of the top level and of ``metadata`` only; everything else
+(``spec``, ``status``, labels, annotations, ``resourceVersion``) is shared with the
+decoded event, not copied.
 Subscribers still receive the object as the server sent it (managedFields included,
 which tells who made a manual change). Everything handed out is shared: read-only.
 """
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 # Told of every change after the cache has applied it. Keep it quick (put the event on a
 # queue, mark an app): events of one kind are delivered one after the other.
 Subscriber = Callable[[EventType, JsonObject], Awaitable[None]]
+
+
+OWN_MANAGER = "gitward"  # the field manager whose entry planning needs
 
 
 @dataclass
@@ -245,9 +249,20 @@ def _app_of(obj: JsonObject | None) -> str | None:
 
 
 def _without_managed_fields(obj: JsonObject) -> JsonObject:
-    """A shallow copy without ``metadata.managedFields`` (the object itself if it has none)."""
+    """A shallow copy without other managers' ``metadata.managedFields`` entries.
+
+    gitward's own Apply entry is kept: planning compares its field set with the
+    inventory to know, without a dry-run, that nobody took a field from gitward.
+    """
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or "managedFields" not in meta:
         return obj
     slim_meta = {name: value for name, value in meta.items() if name != "managedFields"}
+    own = [
+        e
+        for e in meta.get("managedFields") or ()
+        if isinstance(e, dict) and e.get("manager") == OWN_MANAGER
+    ]
+    if own:
+        slim_meta["managedFields"] = own
     return {**obj, "metadata": slim_meta}

@@ -10,6 +10,9 @@ from __future__ import annotations
 TRACKING = "gitward.dev/tracking-id"
 # Written by gitward: the app name, as a label so the cluster can be queried by app.
 APP_LABEL = "gitward.dev/app"
+# Written by gitward: a hash of the body it applied, so an unchanged desired state is
+# recognised on the live object itself without a dry-run.
+DESIRED_HASH = "gitward.dev/desired-hash"
 
 SYNC_WAVE = ("gitward.dev/sync-wave", "argocd.argoproj.io/sync-wave")
 HOOK = ("gitward.dev/hook", "argocd.argoproj.io/hook")

@@ -30,6 +30,7 @@ class SyncTrigger(StrEnum):
     """What started a sync, so that history explains why something changed."""
 
     POLL = "poll"
+    REFRESH = "refresh"  # a look now: on start, after resume or unpin, when asked
     WEBHOOK = "webhook"
     WATCH = "watch"
     MANUAL = "manual"

@@ -51,7 +51,7 @@ from gitward.reconcile.queue import Item, WorkQueue
 
 log = logging.getLogger("gitward.controller")
 
-_TRIGGERS = {t.value: t for t in SyncTrigger}
+_TRIGGERS = {t.value: t for t in SyncTrigger} | {"health": SyncTrigger.WATCH}
 _ASKED = ("manual", "rollback")  # a person asked for a sync: run it even without automation
 
 
@@ -412,8 +412,14 @@ class Controller:
         current = self.status.get(status.app)
         if current is not None:
             status = dataclasses.replace(status, pin=current.pin, suspended=current.suspended)
-        self.status[status.app] = status
-        await self.store.put_status(status)
+        stored = await self.store.put_status(status)  # it sets updated_at
+        self.status[status.app] = dataclasses.replace(
+            status,
+            updated_at=stored.updated_at,
+            last_sync_id=stored.last_sync_id
+            if stored.last_sync_id is not None
+            else status.last_sync_id,
+        )
 
     # ------------------------------------------------------------------ dependencies
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gitward.apply.executor import ApplyOptions, Execution, ExecutionListener, Executor
-from gitward.apply.inventory import Entry, Inventory, InventoryStore
+from gitward.apply.inventory import Entry, Inventory, InventoryStore, owned_fields_hash
 from gitward.apply.live import owned_live, read_live
 from gitward.apply.prepare import Prepared, owned_by, prepare
 from gitward.apply.waiting import HealthCheck, Waiter
@@ -43,6 +43,7 @@ from gitward.model import (
     Step,
     SyncOption,
 )
+from gitward.model.annotations import DESIRED_HASH
 from gitward.observe.health import HealthEvaluator
 from gitward.plan import PlanOptions, build_plan
 from gitward.ports import (
@@ -290,13 +291,8 @@ class Engine:
             current = live.get(key)
             if current is None or not item.served:
                 continue  # to be created: nothing to compare with
-            entry = inventory.entries.get(key)
-            version = str((current.get("metadata") or {}).get("resourceVersion", ""))
-            if (
-                not options.full_compare
-                and entry is not None
-                and entry.desired_hash == item.desired_hash
-                and entry.resource_version == version
+            if not options.full_compare and _as_left(
+                current, item, inventory.entries.get(key), self.field_manager
             ):
                 result.predicted[key] = current  # exactly as gitward left it
             else:
@@ -392,6 +388,18 @@ class Engine:
         return {k: health(v) for k, v in stored.items()}
 
 
+def _as_left(live: JsonObject, item: Prepared, entry: Entry | None, manager: str) -> bool:
+    """True if ``live`` is exactly as gitward left it after applying ``item``.
+
+    It carries the hash of what Git wants now, and gitward still owns the same fields
+    as right after its apply (a field changed by hand has moved to another manager).
+    """
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    if entry is None or not entry.fields_hash or annotations.get(DESIRED_HASH) != item.desired_hash:
+        return False
+    return owned_fields_hash(live, manager) == entry.fields_hash
+
+
 class _Recorder:
     """Persists the inventory after every wave, and relays progress to the listener."""
 
@@ -435,11 +443,10 @@ class _Recorder:
             item = self.planned.prepared.get(key)
             if item is None or key in self.hooks:
                 continue
-            version = str((body.get("metadata") or {}).get("resourceVersion", ""))
-            entries[key] = Entry(item.resource.api_version, item.desired_hash, version)
+            fields = owned_fields_hash(body, self.engine.field_manager)
+            if fields or key not in self.saved.entries:
+                entries[key] = Entry(item.resource.api_version, fields)
         updated = self.saved.with_entries(entries, removed)
-        if final:
-            updated = Inventory(updated.app, updated.entries, self.planned.revision.sha)
         await self.engine.inventory.save(updated, self.saved)
         self.saved = updated
         return updated

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
+from gitward.apply.live import read_live
 from gitward.errors import SyncError
 from gitward.model import GroupKind, Health, HealthStatus, JsonObject, ResourceKey
 from gitward.ports import Clock, Cluster
@@ -84,9 +85,11 @@ class Waiter:
         deadline = self.clock.monotonic() + timeout
         delay = 0.1
         while pending:
-            lives = await asyncio.gather(*(self.cluster.get(k) for k in pending))
+            # One LIST per kind and namespace when several objects wait, not a GET each.
+            found = await read_live(self.cluster, list(pending), {})
             unhealthy: dict[ResourceKey, Health] = {}
-            for key, live in zip(list(pending), lives, strict=True):
+            for key in list(pending):
+                live = found.get(key)
                 health = (
                     self.health(live)
                     if live is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,9 @@ from gitward import logs
 from gitward.cli.output import err_console
 from gitward.errors import ConfigError
 from gitward.reconcile.config import ConfigLocation
-from gitward.serve import ServeSettings, Service, default_state_dir, run
+
+if TYPE_CHECKING:
+    from gitward.serve import Service
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -66,6 +68,10 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Keep applications in sync with Git: poll, webhooks, drift correction, history, API."""
+    # Imported here: the server, its store (SQLAlchemy, alembic) and HTTP stack are heavy,
+    # and every other command would pay for them at start-up.
+    from gitward.serve import ServeSettings, default_state_dir, run  # noqa: PLC0415
+
     if log_format not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--log-format")
     logs.setup(json_format=log_format == "json", level=log_level)

@@ -128,6 +128,10 @@ def _compare(
     immutable_failure: bool,
 ) -> Step:
     key = resource.key
+    if predicted is live:
+        # The caller knows the live object is exactly what applying would store (it is
+        # as gitward left it): nothing to compare, and no copies of it to make.
+        return Step(key, Action.UNCHANGED, wave=wave, desired=resource, live=live)
     after = predicted if predicted is not None else _as_stored(resource)
     after_n, live_n = normalize.normalize_pair(key, after, live, options.ignore_differences)
     if predicted is None:

@@ -60,7 +60,7 @@ class ControllerSettings:
     poll_interval: float = 180.0
     jitter: float = 0.1  # fraction of the poll interval
     workers: int = 4
-    selfheal_debounce: float = 0.5
+    selfheal_debounce: float = 0.2
     watch_debounce: float = 0.1
     dependency_recheck: float = 5.0
     sync_timeout: float = 300.0
@@ -281,7 +281,11 @@ class Controller:
             and status.live_sha == rendered.revision.sha
         ):
             return  # nothing moved in Git or in the cluster since the last look
-        planned = await engine.plan(wanted, SyncOptions(), rendered)
+        # Plan with the force the sync would use: a field taken by hand is then one
+        # dry-run, not a conflict followed by a forced retry.
+        planned = await engine.plan(
+            wanted, SyncOptions(force_conflicts=spec.sync_policy.automated), rendered
+        )
         self._desired[spec.name] = frozenset(planned.prepared)
         if self.track is not None:
             await self.track(spec, {k.group_kind for k in planned.prepared})
@@ -336,6 +340,8 @@ class Controller:
         self, spec: AppSpec, wanted: AppSpec, engine: Engine, planned: Planned, item: Item
     ) -> None:
         trigger = _TRIGGERS.get(item.trigger, SyncTrigger.MANUAL)
+        if item.trigger in ("watch", "health") and spec.sync_policy.self_heal:
+            trigger = SyncTrigger.SELFHEAL  # whatever woke the look, this sync heals drift
         record_id = await self.store.start_sync(
             spec.name,
             repo_url=planned.revision.repo_url,

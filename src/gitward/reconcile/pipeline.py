@@ -163,6 +163,7 @@ class Engine:
         self.field_manager = field_manager
         self.credentials = credentials or (lambda _url: None)
         self.live = live
+        self._namespaces: set[str] = set()  # destination namespaces known to exist
 
     def health_check(self, app: AppSpec) -> HealthCheck:
         """Per-kind health with the app's own CEL rules; evaluators are compiled once."""
@@ -369,7 +370,10 @@ class Engine:
 
     async def _create_namespace(self, app: AppSpec) -> None:
         name = app.destination.namespace
-        if name and await self.cluster.get(ResourceKey("", "Namespace", "", name)) is None:
+        if not name or name in self._namespaces:
+            return
+        self._namespaces.add(name)
+        if await self.cluster.get(ResourceKey("", "Namespace", "", name)) is None:
             await self.cluster.apply(
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
                 field_manager=self.field_manager,

@@ -8,8 +8,10 @@ Established (the apiextensions controller) and serving their custom resources.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +181,26 @@ def test_apiserver_reports_the_pinned_version(control_plane: ClusterState) -> No
         control_plane.server, ca_file=control_plane.ca_file, token=control_plane.admin_token()
     )
     assert api.get("/version")["gitVersion"] == KUBERNETES_VERSION
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "expected"),
+    [
+        ("kubectl", ["version", "--client", "-o", "json"], KUBERNETES_VERSION),
+        ("kustomize", ["version"], "v5.8.1"),
+        ("helm", ["version", "--short"], "v3.21.4"),
+        ("sops", ["--version", "--disable-version-check"], "3.13.2"),
+        ("kube-apiserver", ["--version"], KUBERNETES_VERSION),
+        ("etcd", ["--version"], "3.6.8"),
+        ("kwok", ["--version"], "v0.7.0"),
+    ],
+)
+def test_the_built_tools_run_and_report_their_pinned_versions(
+    control_plane: ClusterState, tool: str, args: list[str], expected: str
+) -> None:
+    binary = Path(control_plane.bin_dir) / tool
+    result = subprocess.run(
+        [str(binary), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout + result.stderr

@@ -1,0 +1,121 @@
+"""Apps of apps: the declarations live in Git and are reconciled like everything else."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx2 as httpx
+import orjson
+import pytest
+
+from gitward.devcluster import ClusterState
+from gitward.kube.client import KubeClient
+from gitward.model import ResourceKey
+from gitward.reconcile.config import ConfigLocation
+from gitward.serve import ServeSettings, Service
+from tests.engine.conftest import GitRepo
+from tests.serve.conftest import WEBHOOK_SECRET, application
+
+pytestmark = pytest.mark.cluster
+
+
+async def push(base: str, repo: GitRepo) -> dict[str, object]:
+    body = orjson.dumps(
+        {
+            "ref": "refs/heads/main",
+            "before": "0" * 40,
+            "after": repo.git("rev-parse", "HEAD"),
+            "repository": {
+                "full_name": "ops/config",
+                "clone_url": str(repo.path),
+                "ssh_url": str(repo.path),
+                "html_url": str(repo.path),
+            },
+            "commits": [],
+        }
+    )
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        response = await client.post(
+            "/api/v1/webhooks/github",
+            content=body,
+            headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": signature},
+        )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert isinstance(result, dict)
+    return result
+
+
+async def eventually(
+    what: str, check: Callable[[], Awaitable[bool]], timeout: float = 30.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_adding_and_removing_an_application_file_in_git(
+    control_plane: ClusterState, cluster: KubeClient, namespace: str, tmp_path: Path
+) -> None:
+    apps = GitRepo(tmp_path / "apps")
+    apps.write(
+        {
+            "web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
+            "data: {value: v1}\n"
+        }
+    )
+    apps.commit()
+    config = GitRepo(tmp_path / "config")
+    config.write({"README.md": "declarations\n"})
+    config.commit()
+    secret = tmp_path / "secret"
+    secret.write_bytes(WEBHOOK_SECRET)
+    service = Service(
+        ServeSettings(
+            config=ConfigLocation.parse(str(config.path)),
+            state_dir=tmp_path / "state",
+            port=0,
+            kubeconfig=control_plane.kubeconfig,
+            webhook_secret_file=secret,
+            poll_interval=3600,
+            cache_dir=tmp_path / "cache",
+        )
+    )
+    await service.start()
+    base = f"http://127.0.0.1:{service.port}"
+    name = f"web-{namespace}"
+    key = ResourceKey("", "ConfigMap", namespace, "settings")
+    try:
+        assert service.controller.apps == {}
+
+        config.write({"apps/web.yaml": application(name, apps, "web", namespace)})
+        config.commit("add web")
+        answer = await push(base, config)
+        assert answer["config"] is True
+
+        async def created() -> bool:
+            return await cluster.get(key) is not None
+
+        await eventually("the new app's objects", created)
+        assert name in service.controller.apps
+
+        config.remove("apps/web.yaml")
+        config.commit("remove web")
+        await push(base, config)
+
+        async def pruned() -> bool:
+            return await cluster.get(key) is None
+
+        await eventually("the removed app's objects to be pruned", pruned)
+        assert name not in service.controller.apps
+        assert await service.store.get_status(name) is None
+    finally:
+        await service.stop()

@@ -249,3 +249,34 @@ def test_render_prints_a_sorted_yaml_stream(
     kinds = [d["kind"] for d in docs]
     assert sorted(kinds) == ["Deployment", "HorizontalPodAutoscaler", "Service"]
     assert "rendered 3 objects" in result.stderr
+
+
+def test_a_kustomize_overlay_over_a_base_syncs_healthy_without_diff(
+    repo: GitRepo, control_plane: ClusterState, namespace: str, cache: Path
+) -> None:
+    repo.copy(Path(__file__).resolve().parents[2] / "examples" / "kustomize-hello", "greeter")
+    overlay = repo.path / "greeter" / "overlays" / "demo"
+    text = (overlay / "kustomization.yaml").read_text()
+    (overlay / "kustomization.yaml").write_text(
+        text.replace("namespace: greeter", f"namespace: {namespace}").replace(
+            "  - namespace.yaml\n", ""
+        )
+    )
+    (overlay / "namespace.yaml").unlink()
+    repo.commit()
+    source = (
+        "--repo",
+        str(repo.path),
+        "--path",
+        "greeter/overlays/demo",
+        "--name",
+        f"greeter-{namespace}",
+    )
+
+    data = sync_json(*source, cluster=control_plane, cache=cache)
+
+    assert data["result"] == "succeeded"
+    assert data["health"] == "Healthy"
+    deployment = next(o for o in data["objects"] if o["kind"] == "Deployment")
+    assert deployment["namespace"] == namespace
+    assert_in_sync(*source, cluster=control_plane, cache=cache)

@@ -286,3 +286,40 @@ async def test_a_suspended_app_is_left_alone_until_resumed(
     audit = [e.action for e in await running.service.store.list_audit(limit=10)]
     assert "suspend" in audit
     assert "resume" in audit
+
+
+async def test_a_rollback_until_a_new_commit_is_released_by_the_fix(
+    serve: Serve, repo: GitRepo, cluster: KubeClient, namespace: str
+) -> None:
+    repo.write({"app/cm.yaml": configmap("settings", "v1")})
+    good = repo.commit("v1")
+    running = await serve({"app.yaml": application(web(namespace), repo, "app", namespace)})
+    await running.wait_app(web(namespace), synced)
+    repo.write({"app/cm.yaml": configmap("settings", "v2-broken")})
+    repo.commit("v2")
+    await running.push(repo)
+    await wait_value(cluster, namespace, "v2-broken")
+
+    status, _ = await running.api(
+        "POST",
+        f"/api/v1/applications/{web(namespace)}/rollback",
+        {"to": good, "untilNewCommit": True},
+    )
+    assert status == 202
+    await wait_value(cluster, namespace, "v1")
+    app = await running.app(web(namespace))
+    assert app["pinned"]["sha"] == good
+    assert app["pinned"]["releasedByCommitAfter"] is not None
+    await running.push(repo)  # the same head again: the pin holds
+    await asyncio.sleep(1.0)
+    assert await value(cluster, namespace) == "v1"
+
+    repo.write({"app/cm.yaml": configmap("settings", "v3-fixed")})
+    fixed = repo.commit("v3: the fix")
+    await running.push(repo)
+
+    await wait_value(cluster, namespace, "v3-fixed")
+    app = await running.wait_app(web(namespace), lambda a: a["revision"]["live"] == fixed)
+    assert app["pinned"] is None
+    audit = await running.service.store.list_audit(limit=10, app=web(namespace))
+    assert any(e.action == "unpin" and e.actor == "gitward" for e in audit)

@@ -182,9 +182,14 @@ class _Handlers:
         if body.get("dryRun"):
             preview = await self.ctx.rollbacks.preview(name, target)
             return JSONResponse(preview)
-        pinned = await self.ctx.rollbacks.pin(name, target, principal.name)
+        until = bool(body.get("untilNewCommit"))
+        pinned = await self.ctx.rollbacks.pin(name, target, principal.name, until_new_commit=until)
         await self.ctx.store.audit(
-            principal.name, "rollback", name, app=name, details={"to": target, "sha": pinned}
+            principal.name,
+            "rollback",
+            name,
+            app=name,
+            details={"to": target, "sha": pinned, "untilNewCommit": until},
         )
         return JSONResponse({"app": name, "pinned": pinned, "accepted": True}, status_code=202)
 

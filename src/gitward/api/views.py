@@ -73,6 +73,7 @@ async def app_view(controller: Controller, store: HistoryStore, name: str) -> di
             "by": status.pin.by,
             "at": _time(status.pin.at),
             "reason": status.pin.reason,
+            "releasedByCommitAfter": status.pin.release_after,
         }
         if status.pin
         else None,

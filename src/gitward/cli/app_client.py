@@ -578,12 +578,19 @@ def rollback(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the diff and the changes; change nothing.")
     ] = False,
+    until_new_commit: Annotated[
+        bool,
+        typer.Option(
+            "--until-new-commit",
+            help="Release the pin by itself when the branch gets a new commit (a fix).",
+        ),
+    ] = False,
     server: Server = DEFAULT_SERVER,
     token_file: TokenFile = None,
     output: Output = OutputFormat.table,
 ) -> None:
     """Pin the app to an earlier commit; automated sync keeps it there until `unpin`."""
-    body: dict[str, Any] = {"to": to, "dryRun": dry_run}
+    body: dict[str, Any] = {"to": to, "dryRun": dry_run, "untilNewCommit": until_new_commit}
     with _client(server, token_file) as client:
         answer = client.request("POST", f"/applications/{name}/rollback", json=body)
     if dry_run:
@@ -593,8 +600,9 @@ def rollback(
         answer,
         output,
         lambda: out_console.print(
-            f"{escape(name)}: pinned to {answer['pinned']}; "
-            f"release with `gitward app unpin {escape(name)}`"
+            f"{escape(name)}: pinned to {answer['pinned']}; release with "
+            f"`gitward app unpin {escape(name)}`"
+            + (" (or by a new commit on its branch)" if until_new_commit else "")
         ),
     )
 

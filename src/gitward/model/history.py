@@ -68,12 +68,18 @@ class Condition:
 
 @dataclass(frozen=True)
 class Pin:
-    """A rollback pin: sync this commit, whatever Git says, until a person releases it."""
+    """A rollback pin: sync this commit, whatever Git says, until a person releases it.
+
+    With ``release_after`` (the branch head when the pin was made), the pin is also
+    released as soon as the branch moves past that commit: a fix pushed to Git ends
+    the rollback by itself.
+    """
 
     sha: str
     by: str
     at: datetime
     reason: str = ""
+    release_after: str | None = None
 
 
 @dataclass(frozen=True)

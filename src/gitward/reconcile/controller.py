@@ -37,6 +37,7 @@ from gitward.model import (
 )
 from gitward.model.annotations import APP_LABEL
 from gitward.model.history import (
+    SYSTEM_ACTOR,
     AppStatus,
     Condition,
     ObjectAction,
@@ -269,6 +270,7 @@ class Controller:
 
     async def _reconcile(self, spec: AppSpec, status: AppStatus, item: Item) -> None:
         engine = self.engine_for(spec)
+        status = await self._release_if_moved(spec, status, engine)
         wanted = self.wanted(spec, status)
         dirty = item.app in self._dirty
         self._dirty.discard(item.app)
@@ -318,6 +320,42 @@ class Controller:
                 conditions=(Condition("OutOfSync", "True", f"differs from Git: {changed}"),),
             )
         )
+
+    async def _release_if_moved(
+        self, spec: AppSpec, status: AppStatus, engine: Engine
+    ) -> AppStatus:
+        """Release a pin made "until a new commit" once the branch has moved past it."""
+        pin = status.pin
+        if pin is None or not pin.release_after:
+            return status
+        head = await asyncio.to_thread(
+            engine.git.resolve,
+            spec.source.repo_url,
+            spec.source.target_revision,
+            engine.credentials(spec.source.repo_url),
+        )
+        if head.sha == pin.release_after:
+            return status
+        await self.store.unpin(spec.name)
+        await self.store.audit(
+            SYSTEM_ACTOR,
+            "unpin",
+            spec.name,
+            app=spec.name,
+            details={
+                "pin": pin.sha,
+                "reason": f"{spec.source.target_revision} moved to {head.sha}",
+            },
+        )
+        log.info(
+            "released the rollback pin of %s: %s moved to %s",
+            spec.name,
+            spec.source.target_revision,
+            head.short,
+        )
+        released = dataclasses.replace(status, pin=None)
+        self.status[spec.name] = released
+        return released
 
     def _observed(
         self,

@@ -52,9 +52,26 @@ class Rollbacks:
         )
         return revision.sha
 
-    async def pin(self, app: str, target: str, actor: str) -> str:
+    async def pin(
+        self, app: str, target: str, actor: str, *, until_new_commit: bool = False
+    ) -> str:
+        """Pin ``app`` to ``target``; with ``until_new_commit`` the next commit on its
+        branch releases the pin by itself."""
         sha = await self.resolve(app, target)
-        status = await self.store.pin(app, sha, actor=actor, reason=f"rollback to {target}")
+        release_after = None
+        if until_new_commit:
+            spec = self.controller.apps[app]
+            head = await asyncio.to_thread(
+                self.git.resolve,
+                spec.source.repo_url,
+                spec.source.target_revision,
+                self.credentials(spec.source.repo_url),
+            )
+            release_after = head.sha
+        reason = f"rollback to {target}" + (" until a new commit" if until_new_commit else "")
+        status = await self.store.pin(
+            app, sha, actor=actor, reason=reason, release_after=release_after
+        )
         self.controller.status[app] = dataclasses.replace(
             self.controller.status[app], pin=status.pin
         )

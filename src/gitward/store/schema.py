@@ -98,6 +98,8 @@ app_controls = Table(
     Column("pin_by", Text),
     Column("pin_at", UtcDateTime),
     Column("pin_reason", Text, nullable=False),
+    # With a pin that the next commit releases: the branch head when the pin was made.
+    Column("pin_release_after", String(SHA)),
 )
 
 syncs = Table(

@@ -26,6 +26,7 @@ _NO_CONTROLS: dict[str, Any] = {
     "pin_by": None,
     "pin_at": None,
     "pin_reason": "",
+    "pin_release_after": None,
 }
 
 
@@ -47,7 +48,13 @@ def _from_row(row: Row[Any]) -> AppStatus:
         wanted = Revision(m["wanted_repo_url"] or "", m["wanted_requested"] or "", m["wanted_sha"])
     pin = None
     if m["pin_sha"] is not None:
-        pin = Pin(m["pin_sha"], m["pin_by"] or "", m["pin_at"], m["pin_reason"] or "")
+        pin = Pin(
+            m["pin_sha"],
+            m["pin_by"] or "",
+            m["pin_at"],
+            m["pin_reason"] or "",
+            m["pin_release_after"],
+        )
     return AppStatus(
         app=m[app_status.c.app],
         sync_state=SyncState(m["sync_state"]),
@@ -129,8 +136,14 @@ async def set_pin(conn: AsyncConnection, app: str, pin: Pin | None) -> None:
         "pin_by": pin.by if pin else None,
         "pin_at": pin.at if pin else None,
         "pin_reason": pin.reason if pin else "",
+        "pin_release_after": pin.release_after if pin else None,
     }
-    await _upsert(conn, app_controls, values, update=("pin_sha", "pin_by", "pin_at", "pin_reason"))
+    await _upsert(
+        conn,
+        app_controls,
+        values,
+        update=("pin_sha", "pin_by", "pin_at", "pin_reason", "pin_release_after"),
+    )
 
 
 async def set_suspended(conn: AsyncConnection, app: str, suspended: bool) -> None:

@@ -121,12 +121,15 @@ class Store:
         async with self._write(f"delete the status of {app}") as conn:
             return await status.delete_app(conn, app)
 
-    async def pin(self, app: str, sha: str, *, actor: str, reason: str = "") -> AppStatus:
-        """Hold ``app`` at commit ``sha`` (a rollback) until :meth:`unpin`."""
+    async def pin(
+        self, app: str, sha: str, *, actor: str, reason: str = "", release_after: str | None = None
+    ) -> AppStatus:
+        """Hold ``app`` at commit ``sha`` (a rollback) until :meth:`unpin` — or, with
+        ``release_after``, until its branch moves past that commit."""
         async with self._write(f"pin {app} to {sha}") as conn:
             at = now(self._clock)
             await status.ensure(conn, app, at)
-            await status.set_pin(conn, app, Pin(sha, actor, at, reason))
+            await status.set_pin(conn, app, Pin(sha, actor, at, reason, release_after))
             return await self._status_of(conn, app)
 
     async def unpin(self, app: str) -> Pin | None:

@@ -451,14 +451,15 @@ class Controller:
         await self._save(updated)
 
     async def _save(self, status: AppStatus) -> None:
-        # Pins and suspension are changed by people through the store directly; a
-        # reconcile that started before such a change must not bring the old value back.
-        current = self.status.get(status.app)
-        if current is not None:
-            status = dataclasses.replace(status, pin=current.pin, suspended=current.suspended)
-        stored = await self.store.put_status(status)  # it sets updated_at
+        """Record an observed status. Pins and suspension are changed by people through
+        the store directly, possibly while this reconcile ran or while this write is in
+        flight: the newest values in memory always win over the reconcile's copy."""
+        stored = await self.store.put_status(status)  # it sets updated_at; never pins
+        latest = self.status.get(status.app) or status
         self.status[status.app] = dataclasses.replace(
             status,
+            pin=latest.pin,
+            suspended=latest.suspended,
             updated_at=stored.updated_at,
             last_sync_id=stored.last_sync_id
             if stored.last_sync_id is not None

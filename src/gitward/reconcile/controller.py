@@ -491,13 +491,6 @@ class Controller:
             self.queue.add(app, "refresh", actor)
         return status
 
-    def health_of(self, app: str) -> Health:
-        return self.status[app].health
-
-
-def key_of(obj: JsonObject) -> ResourceKey:
-    return ResourceKey.of(obj)
-
 
 def _foreign_write(obj: JsonObject, own_manager: str = "gitward") -> bool:
     """True if the latest write to ``obj`` may have changed what Git declares.

@@ -25,7 +25,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gitward.cli.output import OutputFormat, emit, err_console, out_console
+from gitward.cli.output import OutputFormat, colored_diff, emit, err_console, out_console
 from gitward.errors import ConfigError, GitwardError
 
 app = typer.Typer(
@@ -242,24 +242,6 @@ def _last_op(op: dict[str, Any] | None) -> str:
     if not op:
         return "-"
     return f"{_styled(op['result'])} #{op['id']} ({escape(op['trigger'])})"
-
-
-def _colored_diff(text: str) -> str:
-    """Color a unified diff the way `gitward diff` does: + green, - red."""
-    lines = []
-    for line in text.splitlines():
-        safe = escape(line)
-        if line.startswith(("+++", "---")):
-            lines.append(f"[bold]{safe}[/bold]")
-        elif line.startswith("+"):
-            lines.append(f"[green]{safe}[/green]")
-        elif line.startswith("-"):
-            lines.append(f"[red]{safe}[/red]")
-        elif line.startswith("@@"):
-            lines.append(f"[cyan]{safe}[/cyan]")
-        else:
-            lines.append(safe)
-    return "\n".join(lines)
 
 
 def _show(data: Any, output: OutputFormat, table: Callable[[], None]) -> None:
@@ -619,7 +601,7 @@ def _print_preview(preview: dict[str, Any]) -> None:
             )
         out_console.print(table)
     if preview["diff"]:
-        out_console.print(_colored_diff(preview["diff"]), soft_wrap=True)
+        out_console.print(colored_diff(preview["diff"]), soft_wrap=True)
     err_console.print(
         f"dry run: rolling {escape(preview['app'])} back to {preview['sha']} would change "
         f"{len(changes)} object{'s' if len(changes) != 1 else ''}; nothing was changed"

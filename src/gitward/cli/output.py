@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
 # Progress and errors go to stderr so that stdout stays clean for `eval` and pipes.
 err_console = Console(stderr=True, highlight=False)
@@ -44,3 +45,21 @@ def emit(data: Any, fmt: OutputFormat) -> None:
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False))
+
+
+def colored_diff(diff_text: str) -> str:
+    """Rich markup for a unified diff: headers bold, + green, - red, hunks cyan."""
+    lines = []
+    for line in diff_text.splitlines():
+        text = escape(line)
+        if line.startswith(("+++", "---")):
+            lines.append(f"[bold]{text}[/bold]")
+        elif line.startswith("+"):
+            lines.append(f"[green]{text}[/green]")
+        elif line.startswith("-"):
+            lines.append(f"[red]{text}[/red]")
+        elif line.startswith("@@"):
+            lines.append(f"[cyan]{text}[/cyan]")
+        else:
+            lines.append(text)
+    return "\n".join(lines)

@@ -8,7 +8,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from gitward.cli.output import err_console, out_console
+from gitward.cli.output import colored_diff, err_console, out_console
 from gitward.model import (
     Action,
     AppSpec,
@@ -46,23 +46,6 @@ _OUTCOME_STYLE = {
 }
 
 
-def _colored(diff_text: str) -> str:
-    lines = []
-    for line in diff_text.splitlines():
-        text = escape(line)
-        if line.startswith(("+++", "---")):
-            lines.append(f"[bold]{text}[/bold]")
-        elif line.startswith("+"):
-            lines.append(f"[green]{text}[/green]")
-        elif line.startswith("-"):
-            lines.append(f"[red]{text}[/red]")
-        elif line.startswith("@@"):
-            lines.append(f"[cyan]{text}[/cyan]")
-        else:
-            lines.append(text)
-    return "\n".join(lines)
-
-
 class DiffPrinter:
     def __init__(self, app: AppSpec) -> None:
         self.app = app
@@ -88,7 +71,7 @@ class DiffPrinter:
             out_console.print(f"[bold]{step.action.value}[/bold] {escape(label)}{escape(note)}")
             text = unified_diff(before, after, label)
             if text:
-                out_console.print(_colored(text), soft_wrap=True)
+                out_console.print(colored_diff(text), soft_wrap=True)
         for key, conflict in sorted(planned.conflicts.items()):
             err_console.print(
                 f"[yellow]conflict:[/yellow] {escape(str(key))}: "

@@ -137,3 +137,11 @@ def test_a_full_sha_in_the_mirror_resolves_without_the_remote(
     )
     with pytest.raises(SourceError):
         source.resolve(str(repo.bare), "main")
+
+
+def test_a_missing_local_repository_is_named_not_blamed_on_the_network(tmp_path: Path) -> None:
+    source = GitRepositorySource(tmp_path / "cache")
+    with pytest.raises(SourceError) as error:
+        source.resolve(str(tmp_path / "no-such-repo"), "main")
+    assert "no Git repository at" in str(error.value)
+    assert not error.value.transient

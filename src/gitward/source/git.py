@@ -13,6 +13,7 @@ neither the network nor the mirror. All calls block; callers run them in threads
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pygit2
 
@@ -21,7 +22,7 @@ from gitward.model import RepoCredentials, Revision
 from gitward.source.mirror import Mirror
 from gitward.source.refs import FULL_SHA, available, has_commit, resolve_in
 from gitward.source.tree import extract_tree
-from gitward.source.urls import RepoURL, parse_repo_url
+from gitward.source.urls import RepoURL, Transport, parse_repo_url
 
 
 class GitRepositorySource:
@@ -42,6 +43,7 @@ class GitRepositorySource:
             known = mirror.open()
             if known is not None and has_commit(known, wanted.lower()):
                 return Revision(repo.safe, revision, wanted.lower())
+        _check_local(repo)  # after the cache: a mirrored commit needs no remote at all
         git = mirror.update(credentials)
         sha = _resolve_or_explain(git, repo, wanted)
         return Revision(repo.safe, revision, sha)
@@ -91,3 +93,16 @@ def _not_found(git: pygit2.Repository, repo: RepoURL, wanted: str) -> RevisionNo
         f"revision {wanted!r} matches no branch, tag, commit or semver range in {repo.safe}",
         hint=f"{available(git)}; set targetRevision to one of them",
     )
+
+
+def _check_local(repo: RepoURL) -> None:
+    """A local repository that does not exist is a typo, not a network problem."""
+    if repo.transport is not Transport.LOCAL:
+        return
+    path = Path(unquote(urlsplit(repo.url).path) if repo.url.startswith("file:") else repo.url)
+    if not path.exists():
+        raise SourceError(
+            f"no Git repository at {path}: the path does not exist",
+            hint="check --repo (or spec.source.repoURL)",
+            transient=False,
+        )

@@ -32,6 +32,17 @@ def db(namespace: str) -> str:
     return f"db-{namespace}"
 
 
+async def edit_by_hand(cluster: KubeClient, namespace: str) -> None:
+    """What `kubectl edit` does to the settings: another field manager takes the value."""
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "data": {"value": "by-hand"},
+        "metadata": {"name": "settings", "namespace": namespace},
+    }
+    await cluster.apply(body, field_manager="kubectl-edit", force=True)
+
+
 def synced(app: dict[str, Any]) -> bool:
     return bool(app["syncState"] == "Synced" and app["health"]["status"] == "Healthy")
 
@@ -130,16 +141,7 @@ async def test_drift_is_reverted_with_self_heal(
     running = await serve({"app.yaml": application(web(namespace), repo, "app", namespace)})
     await running.wait_app(web(namespace), synced)
 
-    await cluster.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "data": {"value": "by-hand"},
-            "metadata": {"name": "settings", "namespace": namespace},
-        },
-        field_manager="kubectl-edit",
-        force=True,
-    )
+    await edit_by_hand(cluster, namespace)
 
     seconds = await wait_value(cluster, namespace, "from-git", timeout=10)
     assert seconds < 5
@@ -159,16 +161,7 @@ async def test_drift_without_self_heal_is_recorded_not_reverted(
     running = await serve({"app.yaml": spec})
     await running.wait_app(web(namespace), synced)
 
-    await cluster.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "data": {"value": "by-hand"},
-            "metadata": {"name": "settings", "namespace": namespace},
-        },
-        field_manager="kubectl-edit",
-        force=True,
-    )
+    await edit_by_hand(cluster, namespace)
 
     app = await running.wait_app(web(namespace), lambda a: a["syncState"] == "OutOfSync", timeout=5)
     assert "settings" in app["conditions"][0]["message"]

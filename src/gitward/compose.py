@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitward.apply.inventory import InventoryStore
-from gitward.devcluster.toolchain import Toolchain, default_cache_dir
 from gitward.errors import ConfigError, ToolchainError
 from gitward.kube.client import KubeClient
 from gitward.model import RepoCredentials
@@ -23,6 +22,7 @@ from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
+from gitward.toolchain import Toolchain, default_cache_dir
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Node, Pod
 
-from gitward.devcluster import KUBERNETES_VERSION, ClusterState
+from gitward.devcluster import ClusterState
 from gitward.devcluster.probe import Endpoint
+from gitward.toolchain import KUBERNETES_VERSION
 
 pytestmark = pytest.mark.cluster
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gitward.devcluster import KUBERNETES_VERSION, ControlPlane, Toolchain
+from gitward.devcluster import ControlPlane
 from gitward.devcluster import processes as procs
-from gitward.devcluster.toolchain import ALL_TOOLS
 from gitward.errors import ComponentStartError
+from gitward.toolchain import ALL_TOOLS, KUBERNETES_VERSION, Toolchain
 
 pytestmark = pytest.mark.cluster
 

@@ -1,6 +1,6 @@
 """Fixtures of the render tests: the real kustomize and helm, test data, small repositories.
 
-The binaries come from the dev-cluster toolchain (tests may import it; the render stage
+The binaries come from the toolchain (tests may import it; the render stage
 may not). The shared test data sits beside the repository checkout and may be read-only,
 so tests copy what they need into temporary repositories.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gitward.devcluster.toolchain import Toolchain
 from gitward.render import ManifestRenderer, RenderTools
+from gitward.toolchain import Toolchain
 
 from .helpers import Write
 

@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from gitward.devcluster import toolchain
-from gitward.devcluster.toolchain import GoInfo, Toolchain, tool_spec
 from gitward.errors import ToolchainError
+from gitward.toolchain import (
+    KUBERNETES_VERSION,
+    TOOLS,
+    GoInfo,
+    Tool,
+    Toolchain,
+    find_go,
+    module_dir,
+    tool_spec,
+)
+from gitward.toolchain import go as gofind
 
 
 def fixed(tmp_path: Path, go_version: str = "go1.26.8") -> Toolchain:
@@ -31,13 +40,13 @@ def test_cache_directory_changes_with_tool_and_go_versions(tmp_path: Path) -> No
 
 def test_kubernetes_tools_are_keyed_by_our_go_module(tmp_path: Path) -> None:
     name = fixed(tmp_path).tool_dir(tool_spec("kube-apiserver")).name
-    assert name.startswith(f"kube-apiserver-{toolchain.KUBERNETES_VERSION}-go1.26.8-")
-    assert (toolchain.k8s_module_dir() / "go.sum").is_file()
+    assert name.startswith(f"kube-apiserver-{KUBERNETES_VERSION}-go1.26.8-")
+    assert (module_dir("k8s") / "go.sum").is_file()
 
 
 def test_kubernetes_version_ldflags_match_the_pin() -> None:
     flags = tool_spec("kubectl").ldflags
-    assert f"-X=k8s.io/component-base/version.gitVersion={toolchain.KUBERNETES_VERSION}" in flags
+    assert f"-X=k8s.io/component-base/version.gitVersion={KUBERNETES_VERSION}" in flags
     assert "-X=k8s.io/client-go/pkg/version.gitMinor=36" in flags
 
 
@@ -57,9 +66,9 @@ def test_unknown_tool_names_the_known_ones() -> None:
 def test_missing_go_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITWARD_GO", "")
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr(toolchain, "_usual_go_location", lambda: None)
+    monkeypatch.setattr(gofind, "_usual_go_location", lambda: None)
     with pytest.raises(ToolchainError) as error:
-        toolchain.find_go()
+        find_go()
     assert "Go toolchain was not found" in error.value.message
     assert error.value.hint is not None
     assert "GITWARD_GO" in error.value.hint
@@ -71,4 +80,64 @@ def test_too_old_go_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     fake_go.chmod(0o755)
     monkeypatch.setenv("GITWARD_GO", str(fake_go))
     with pytest.raises(ToolchainError, match=r"Go go1\.19\.8 .* is too old"):
-        toolchain.find_go()
+        find_go()
+
+
+FAKE_GO = """#!/bin/sh
+# A stand-in for `go`: records its arguments and working directory, writes a binary.
+echo "$PWD $*" >> "{log}"
+if [ "$1" = env ]; then echo go1.26.8; exit 0; fi
+out=""
+prev=""
+for arg in "$@"; do
+  [ "$prev" = -o ] && out="$arg"
+  prev="$arg"
+done
+[ -z "$out" ] && out="$GOBIN/$(basename "$(echo "$*" | sed 's/.* //; s/@.*//')")"
+printf '#!/bin/sh\\necho built\\n' > "$out"
+chmod +x "$out"
+"""
+
+
+def fake_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    log = tmp_path / "go.log"
+    script = tmp_path / "go"
+    script.write_text(FAKE_GO.format(log=log))
+    script.chmod(0o755)
+    monkeypatch.setenv("GITWARD_GO", str(script))
+    return log
+
+
+def test_a_new_tool_is_one_data_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = fake_go(tmp_path, monkeypatch)
+    extra = Tool("kubeseal", "example.org/kubeseal/cmd/kubeseal", "v0.1.0", ldflags=("-X=a.b=c",))
+    chain = Toolchain(cache_dir=tmp_path / "cache", tools=(*TOOLS, extra))
+
+    paths = chain.ensure(["kubeseal"])
+
+    assert paths["kubeseal"].is_file()
+    assert paths["kubeseal"].parent.name.startswith("kubeseal-v0.1.0-go1.26.8-")
+    build = log.read_text().splitlines()[-1]
+    assert "install -trimpath -ldflags=-X=a.b=c example.org/kubeseal/cmd/kubeseal@v0.1.0" in build
+    assert chain.missing(["kubeseal", "helm"]) == ["helm"]
+
+
+def test_a_tool_in_our_go_module_builds_there_with_its_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fake_go(tmp_path, monkeypatch)
+    chain = Toolchain(cache_dir=tmp_path / "cache")
+
+    chain.ensure(["kube-scheduler"])
+
+    cwd, *args = log.read_text().splitlines()[-1].split(" ")
+    assert Path(cwd).resolve() == module_dir("k8s").resolve()
+    assert args[:3] == ["build", "-trimpath", "-tags=selinux,notest"]
+    assert args[-1] == "k8s.io/kubernetes/cmd/kube-scheduler"
+
+
+def test_an_unknown_name_in_a_custom_catalog_names_that_catalog(tmp_path: Path) -> None:
+    chain = Toolchain(cache_dir=tmp_path, tools=(tool_spec("helm"),))
+    with pytest.raises(ToolchainError) as error:
+        chain.spec("kubectl")
+    assert error.value.hint == "known tools: helm"

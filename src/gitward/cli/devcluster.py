@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from gitward.cli.output import ConsoleProgress, OutputFormat, emit, err_console, out_console
-from gitward.devcluster import ControlPlane, Toolchain
-from gitward.devcluster.toolchain import ALL_TOOLS, TOOLS
+from gitward.devcluster import ControlPlane
+from gitward.toolchain import ALL_TOOLS, TOOLS, Toolchain
 
 app = typer.Typer(
     help="Run a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, "

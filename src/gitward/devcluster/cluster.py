@@ -27,9 +27,9 @@ from typing import Any, Literal
 from gitward.devcluster import processes
 from gitward.devcluster.pki import Pki, make_pki
 from gitward.devcluster.probe import Endpoint, ProbeError
-from gitward.devcluster.toolchain import ALL_TOOLS, KUBERNETES_VERSION, Toolchain
 from gitward.errors import ComponentStartError, ControlPlaneError
 from gitward.ports import Clock, Progress, SilentProgress, SystemClock
+from gitward.toolchain import ALL_TOOLS, KUBERNETES_VERSION, Toolchain
 
 Profile = Literal["full", "light"]
 PROFILES: dict[str, tuple[str, ...]] = {

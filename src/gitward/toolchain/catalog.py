@@ -1,0 +1,115 @@
+"""The pinned Go programs gitward runs: one data entry per tool.
+
+Adding a tool is adding a :class:`Tool` to :data:`TOOLS`: its name, the Go package of its
+``main``, the version, how it is built (``go install`` at its tag with its own upstream
+go.mod, or ``go build`` inside one of our pinned Go modules under ``gomod/``) and the
+ldflags. :mod:`gitward.toolchain.build` turns an entry into a cached binary; nothing else
+needs to change. Renderers use kustomize, helm and sops at runtime; the dev cluster uses
+the Kubernetes programs and kwok; kubectl serves people and benchmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gitward.errors import ToolchainError
+
+KUBERNETES_VERSION = "v1.36.3"
+ETCD_VERSION = "v3.6.8"  # the version k8s.io/kubernetes v1.36.3 itself requires
+
+# ``k8s.io/kubernetes`` redirects its staging modules to ``./staging``; our go.mod in
+# ``gomod/k8s`` replaces each with its published ``v0.Y.Z`` and pins the whole graph in
+# go.sum. Its module path still says ``devcluster`` (where it used to live): changing
+# go.mod would change every Kubernetes tool's cache key and rebuild them all.
+K8S_MODULE = "k8s"
+# Built like upstream builds them: static, ``-trimpath``, these tags.
+_K8S_TAGS = ("selinux", "notest")
+_K8S_PKG = "k8s.io/kubernetes/cmd/"
+_VERSION_PKGS = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+_STRIP = ("-s", "-w")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One program to build: where it comes from and how.
+
+    ``module`` names a directory under ``gomod/`` holding a go.mod + go.sum to build in
+    (``go build``); ``None`` means ``go install package@version`` with the tool's own
+    upstream go.mod, so another tool's pins never force versions on it.
+    """
+
+    name: str
+    package: str
+    version: str
+    module: str | None = None
+    ldflags: tuple[str, ...] = field(default=_STRIP)
+    tags: tuple[str, ...] = field(default=())
+    # Rough cold build time on two cores (measured: about 1 min each once the
+    # shared Kubernetes packages are compiled), shown so a person knows what to expect.
+    cold_minutes: int = 1
+
+
+def _k8s_ldflags() -> tuple[str, ...]:
+    """Version stamps so that ``--version`` reports the real release, not ``v0.0.0``."""
+    major, minor, _ = KUBERNETES_VERSION.lstrip("v").split(".")
+    flags = list(_STRIP)
+    for pkg in _VERSION_PKGS:
+        flags += [
+            f"-X={pkg}.gitVersion={KUBERNETES_VERSION}",
+            f"-X={pkg}.gitMajor={major}",
+            f"-X={pkg}.gitMinor={minor}",
+            f"-X={pkg}.gitTreeState=clean",
+        ]
+    return tuple(flags)
+
+
+def _helm_ldflags(version: str) -> tuple[str, ...]:
+    # Like helm's own Makefile: without the k8sVersion flags, .Capabilities.KubeVersion
+    # defaults to v1.20 and charts that require a newer Kubernetes refuse to render.
+    major, minor, _ = KUBERNETES_VERSION.lstrip("v").split(".")
+    flags = [*_STRIP, f"-X=helm.sh/helm/v3/internal/version.version={version}"]
+    for pkg in ("helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"):
+        flags += [f"-X={pkg}.k8sVersionMajor={major}", f"-X={pkg}.k8sVersionMinor={minor}"]
+    return tuple(flags)
+
+
+def _kubernetes(name: str) -> Tool:
+    return Tool(
+        name,
+        _K8S_PKG + name,
+        KUBERNETES_VERSION,
+        module=K8S_MODULE,
+        ldflags=_k8s_ldflags(),
+        tags=_K8S_TAGS,
+    )
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("etcd", "go.etcd.io/etcd/server/v3", ETCD_VERSION, module=K8S_MODULE, tags=_K8S_TAGS),
+    _kubernetes("kube-apiserver"),
+    _kubernetes("kube-controller-manager"),
+    _kubernetes("kube-scheduler"),
+    _kubernetes("kubectl"),
+    Tool("kwok", "sigs.k8s.io/kwok/cmd/kwok", "v0.7.0"),
+    Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1"),
+    Tool("helm", "helm.sh/helm/v3/cmd/helm", "v3.21.4", ldflags=_helm_ldflags("v3.21.4")),
+    Tool("sops", "github.com/getsops/sops/v3/cmd/sops", "v3.13.2"),
+)
+
+CONTROL_PLANE_TOOLS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "kubectl",
+)
+RENDER_TOOLS = ("kustomize", "helm", "sops")
+ALL_TOOLS = tuple(t.name for t in TOOLS)
+
+
+def tool_spec(name: str) -> Tool:
+    for tool in TOOLS:
+        if tool.name == name:
+            return tool
+    raise ToolchainError(f"unknown tool {name!r}", hint=f"known tools: {', '.join(ALL_TOOLS)}")

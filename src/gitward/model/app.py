@@ -131,7 +131,10 @@ class IgnoreDifferences:
 class HealthRule:
     """A custom health check for a kind, as CEL expressions over ``object``.
 
-    The first expression that evaluates to true decides the status.
+    The expressions are tried in the order suspended, healthy, degraded, progressing; the
+    first that evaluates to true decides the status. ``origin`` names where the rule was
+    written (a file) and ``lines`` the line of each expression in it, so that an error
+    points at the line to fix.
     """
 
     kind: str
@@ -140,6 +143,9 @@ class HealthRule:
     degraded: str | None = None
     progressing: str | None = None
     message: str | None = None  # a CEL expression giving the message
+    suspended: str | None = None
+    origin: str = ""
+    lines: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

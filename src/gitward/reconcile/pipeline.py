@@ -24,6 +24,7 @@ from gitward.apply.live import owned_live, read_live
 from gitward.apply.prepare import Prepared, owned_by, prepare
 from gitward.apply.waiting import HealthCheck, Waiter
 from gitward.errors import ConflictError, GitwardError, ImmutableFieldError, KubeError
+from gitward.healthrules import installed_library
 from gitward.model import (
     Action,
     AppSpec,
@@ -168,7 +169,9 @@ class Engine:
     def health_check(self, app: AppSpec) -> HealthCheck:
         """Per-kind health with the app's own CEL rules; evaluators are compiled once."""
         if app.health_rules not in self._evaluators:
-            self._evaluators[app.health_rules] = HealthEvaluator(app.health_rules)
+            self._evaluators[app.health_rules] = HealthEvaluator(
+                app.health_rules, installed_library(), clock=self.clock
+            )
         return self._evaluators[app.health_rules].health_of
 
     # ------------------------------------------------------------------ stages

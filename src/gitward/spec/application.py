@@ -310,10 +310,12 @@ def _health(r: _Reader) -> HealthRule:
         degraded=r.str_("degraded"),
         progressing=r.str_("progressing"),
         message=r.str_("message"),
+        suspended=r.str_("suspended"),
     )
-    if not (rule.healthy or rule.degraded or rule.progressing):
+    if not (rule.healthy or rule.degraded or rule.progressing or rule.suspended):
         raise r.fail(
-            "healthy", "or degraded or progressing: at least one CEL expression is required"
+            "healthy",
+            "or degraded, progressing, suspended: at least one CEL expression is required",
         )
     r.finish()
     return rule

@@ -26,7 +26,8 @@ def number(obj: Obj, name: str, default: int = 0) -> int:
 
 def condition(obj: Obj, kind: str) -> Obj | None:
     """The status condition of type ``kind``, or None when the controller has not set it."""
-    for cond in section(obj, "status").get("conditions") or []:
+    found = section(obj, "status").get("conditions")
+    for cond in found if isinstance(found, list) else ():
         if isinstance(cond, Mapping) and cond.get("type") == kind:
             return cond
     return None

@@ -9,6 +9,7 @@ loop retries transient errors with backoff and reports permanent ones at once.
 
     GitwardError
     ├── ConfigError                bad flags, settings or declarations (permanent)
+    │   └── PolicyError            a policy could not be loaded or evaluated (file, line)
     ├── ToolchainError             a required program is missing or failed to build
     ├── ControlPlaneError          the local dev cluster could not start or be reached
     │   └── ComponentStartError    one component died or never became ready
@@ -49,6 +50,17 @@ class GitwardError(Exception):
 
 class ConfigError(GitwardError):
     """A flag, setting or declaration is invalid. Retrying does not help."""
+
+
+class PolicyError(ConfigError):
+    """A policy does not compile or could not be evaluated; ``location`` is file:line."""
+
+    def __init__(
+        self, message: str, *, location: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(f"{location}: {message}" if location else message, hint=hint)
+        self.detail = message
+        self.location = location
 
 
 class ToolchainError(GitwardError):

@@ -94,6 +94,9 @@ TOOLS: tuple[Tool, ...] = (
     Tool("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1"),
     Tool("helm", "helm.sh/helm/v3/cmd/helm", "v3.21.4", ldflags=_helm_ldflags("v3.21.4")),
     Tool("sops", "github.com/getsops/sops/v3/cmd/sops", "v3.13.2"),
+    # Rego policies. Built on demand only (policy tests, `validate`/`sync` with .rego
+    # policies): about 3 min cold on two busy cores.
+    Tool("opa", "github.com/open-policy-agent/opa", "v1.22.4", cold_minutes=3),
 )
 
 CONTROL_PLANE_TOOLS = (
@@ -105,11 +108,16 @@ CONTROL_PLANE_TOOLS = (
     "kubectl",
 )
 RENDER_TOOLS = ("kustomize", "helm", "sops")
-ALL_TOOLS = tuple(t.name for t in TOOLS)
+POLICY_TOOLS = ("opa",)
+# What `dev-cluster build` and the dev cluster build by default; policy tools are built
+# the first time something needs them.
+ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in POLICY_TOOLS)
 
 
 def tool_spec(name: str) -> Tool:
     for tool in TOOLS:
         if tool.name == name:
             return tool
-    raise ToolchainError(f"unknown tool {name!r}", hint=f"known tools: {', '.join(ALL_TOOLS)}")
+    raise ToolchainError(
+        f"unknown tool {name!r}", hint=f"known tools: {', '.join(t.name for t in TOOLS)}"
+    )

@@ -9,7 +9,7 @@ loop retries transient errors with backoff and reports permanent ones at once.
 
     GitwardError
     ├── ConfigError                bad flags, settings or declarations (permanent)
-    │   └── PolicyError            a policy could not be loaded or evaluated (file, line)
+    │   └── InvalidPolicyError     a policy does not load, compile or evaluate (file, line)
     ├── ToolchainError             a required program is missing or failed to build
     ├── ControlPlaneError          the local dev cluster could not start or be reached
     │   └── ComponentStartError    one component died or never became ready
@@ -52,8 +52,9 @@ class ConfigError(GitwardError):
     """A flag, setting or declaration is invalid. Retrying does not help."""
 
 
-class PolicyError(ConfigError):
-    """A policy does not compile or could not be evaluated; ``location`` is file:line."""
+class InvalidPolicyError(ConfigError):
+    """A policy file does not load or compile, or OPA cannot evaluate it; ``location`` is
+    file:line. (A policy that *refuses* objects is not an error of the policy.)"""
 
     def __init__(
         self, message: str, *, location: str | None = None, hint: str | None = None

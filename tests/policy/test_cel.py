@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import AppSpec, Destination, Resource, SourceSpec
 from gitward.model.policy import PolicyKind, PolicyMode
 from gitward.policy.catalog import Catalog
@@ -212,12 +212,12 @@ def test_bad_expressions_are_refused_at_load_naming_file_and_field(
         "\"object.spec.template.spec.containers.all(c, !c.image.endsWith(':latest'))\"",
         f'"{broken}"',
     )
-    with pytest.raises(PolicyError, match=error) as raised:
+    with pytest.raises(InvalidPolicyError, match=error) as raised:
         checker(tmp_path, text)
     assert "policy.yaml: ValidatingAdmissionPolicy no-latest" in str(raised.value)
 
 
 def test_a_stray_document_is_not_silently_ignored(tmp_path: Path) -> None:
     stray = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
-    with pytest.raises(PolicyError, match="Secret in v1 is not a policy document"):
+    with pytest.raises(InvalidPolicyError, match="Secret in v1 is not a policy document"):
         checker(tmp_path, NO_LATEST + "---\n" + stray)

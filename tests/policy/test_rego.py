@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import AppSpec, Resource, SourceSpec
 from gitward.model.policy import PolicyMode
 from gitward.policy.catalog import Catalog
@@ -163,7 +163,7 @@ def test_compile_errors_name_file_and_line(
 ) -> None:
     root = write(tmp_path, {"ok.rego": NO_LATEST, "bad.rego": text})
     checker = PolicyChecker(load_policies([root]), opa, Catalog({}))
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidPolicyError) as raised:
         checker.check(APP, [deployment("d", "nginx")])
     assert raised.value.location is not None
     assert raised.value.location.startswith(location)
@@ -171,6 +171,6 @@ def test_compile_errors_name_file_and_line(
 
 
 def test_module_without_package_is_refused_at_load(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="package declaration") as raised:
+    with pytest.raises(InvalidPolicyError, match="package declaration") as raised:
         load_policies([write(tmp_path, {"p.rego": "deny contains 1 if { true }\n"})])
     assert raised.value.location == "p.rego:1"

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model.policy import PolicyMode
 from gitward.policy.match import Match, Selector, parse_match, parse_selector
 
@@ -76,11 +76,11 @@ def parse_policy(doc: Mapping[str, Any], origin: str) -> AdmissionPolicy:
         for i, v in enumerate(_list(spec.get("validations"), f"{where}.validations"))
     )
     if not validations:
-        raise PolicyError(f"{where}.validations is empty: the policy checks nothing")
+        raise InvalidPolicyError(f"{where}.validations is empty: the policy checks nothing")
     param_kind = spec.get("paramKind")
     failure = spec.get("failurePolicy", "Fail")
     if failure not in ("Fail", "Ignore"):
-        raise PolicyError(f"{where}.failurePolicy must be Fail or Ignore, not {failure!r}")
+        raise InvalidPolicyError(f"{where}.failurePolicy must be Fail or Ignore, not {failure!r}")
     return AdmissionPolicy(
         name=name,
         origin=origin,
@@ -101,11 +101,11 @@ def parse_binding(doc: Mapping[str, Any], origin: str) -> Binding:
     spec = _mapping(doc.get("spec"), where)
     policy = spec.get("policyName")
     if not isinstance(policy, str) or not policy:
-        raise PolicyError(f"{where}.policyName is required")
+        raise InvalidPolicyError(f"{where}.policyName is required")
     actions = [str(a) for a in _list(spec.get("validationActions"), f"{where}.validationActions")]
     unknown = set(actions) - {"Deny", "Warn", "Audit"}
     if not actions or unknown:
-        raise PolicyError(
+        raise InvalidPolicyError(
             f"{where}.validationActions must list Deny, Warn or Audit, got {actions or 'none'}"
         )
     return Binding(
@@ -129,7 +129,7 @@ def _param_ref(data: Any, where: str) -> ParamRef | None:
     ref = _mapping(data, where)
     action = ref.get("parameterNotFoundAction", "Deny")
     if action not in ("Allow", "Deny"):
-        raise PolicyError(f"{where}.parameterNotFoundAction must be Allow or Deny")
+        raise InvalidPolicyError(f"{where}.parameterNotFoundAction must be Allow or Deny")
     selector = ref.get("selector")
     return ParamRef(
         name=str(ref["name"]) if ref.get("name") else None,
@@ -143,7 +143,7 @@ def _validation(data: Any, where: str) -> Validation:
     item = _mapping(data, where)
     expression = item.get("expression")
     if not isinstance(expression, str) or not expression.strip():
-        raise PolicyError(f"{where}.expression is required")
+        raise InvalidPolicyError(f"{where}.expression is required")
     return Validation(
         expression,
         _optional_str(item.get("message")),
@@ -158,7 +158,7 @@ def _named(data: Any, where: str) -> tuple[tuple[str, str], ...]:
         entry = _mapping(item, f"{where}[{i}]")
         name, expression = entry.get("name"), entry.get("expression")
         if not isinstance(name, str) or not isinstance(expression, str):
-            raise PolicyError(f"{where}[{i}] needs a name and an expression")
+            raise InvalidPolicyError(f"{where}[{i}] needs a name and an expression")
         result.append((name, expression))
     return tuple(result)
 
@@ -166,13 +166,13 @@ def _named(data: Any, where: str) -> tuple[tuple[str, str], ...]:
 def _name(doc: Mapping[str, Any], origin: str) -> str:
     name = (doc.get("metadata") or {}).get("name")
     if not isinstance(name, str) or not name:
-        raise PolicyError(f"{origin}: {doc.get('kind')} without metadata.name")
+        raise InvalidPolicyError(f"{origin}: {doc.get('kind')} without metadata.name")
     return name
 
 
 def _mapping(data: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise PolicyError(f"{where} must be a mapping")
+        raise InvalidPolicyError(f"{where} must be a mapping")
     return data
 
 
@@ -180,7 +180,7 @@ def _list(data: Any, where: str) -> list[Any]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise PolicyError(f"{where} must be a list")
+        raise InvalidPolicyError(f"{where} must be a list")
     return data
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_encoders, ext_math, ext_optional, ext_strings
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import JsonObject, Resource, split_api_version
 from gitward.model.policy import PolicyKind, Violation
 from gitward.policy.admission import POLICY_KIND, AdmissionPolicy, Binding, Validation
@@ -72,7 +72,7 @@ def compile_policy(policy: AdmissionPolicy, env: cel.Env | None = None) -> Compi
 
     def build(source: str, field: str) -> cel.Expression:
         if "authorizer" in source:
-            raise PolicyError(
+            raise InvalidPolicyError(
                 f"{where}.{field} uses authorizer, which needs a live cluster",
                 hint="offline evaluation supports object, oldObject, params, request, "
                 "namespaceObject and variables",
@@ -80,7 +80,7 @@ def compile_policy(policy: AdmissionPolicy, env: cel.Env | None = None) -> Compi
         try:
             return env.compile(source)
         except RuntimeError as e:
-            raise PolicyError(f"{where}.{field}: CEL does not compile: {e}") from e
+            raise InvalidPolicyError(f"{where}.{field}: CEL does not compile: {e}") from e
 
     return CompiledPolicy(
         policy,

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import Resource, SourceLocation
 from gitward.model.project import ProjectSpec
 from gitward.policy.admission import (
@@ -43,7 +43,7 @@ def load_policies(paths: Sequence[Path], root: Path | None = None) -> PolicySet:
     documents: list[tuple[str, Mapping[str, Any]]] = []
     for path in paths:
         if not path.exists():
-            raise PolicyError(f"policy path {path} does not exist")
+            raise InvalidPolicyError(f"policy path {path} does not exist")
         for file in _files(path):
             name = _name(file, root or (path if path.is_dir() else path.parent))
             text = _read(file, name)
@@ -63,7 +63,7 @@ def _build(modules: list[RegoModule], documents: list[tuple[str, Mapping[str, An
         if is_admission(doc) and doc.get("kind") == POLICY_KIND:
             policy = parse_policy(doc, origin)
             if policy.name in policies:
-                raise PolicyError(f"{origin}: {POLICY_KIND} {policy.name} is declared twice")
+                raise InvalidPolicyError(f"{origin}: {POLICY_KIND} {policy.name} is declared twice")
             policies[policy.name] = policy
         elif is_admission(doc):
             bindings.append(parse_binding(doc, origin))
@@ -90,13 +90,13 @@ def _bind(
     bound = []
     for binding in bindings:
         if binding.policy not in compiled:
-            raise PolicyError(
+            raise InvalidPolicyError(
                 f"{binding.origin}: {BINDING_KIND} {binding.name} names policy "
                 f"{binding.policy!r}, which is not among the policies loaded"
             )
         policy = compiled[binding.policy]
         if policy.policy.param_kind is not None and binding.param_ref is None:
-            raise PolicyError(
+            raise InvalidPolicyError(
                 f"{binding.origin}: {BINDING_KIND} {binding.name} needs a paramRef: policy "
                 f"{binding.policy} declares paramKind"
             )
@@ -115,7 +115,7 @@ def _params(
     params = []
     for origin, doc in others:
         if (str(doc.get("apiVersion", "")), str(doc.get("kind", ""))) not in kinds:
-            raise PolicyError(
+            raise InvalidPolicyError(
                 f"{origin}: {doc.get('kind')} in {doc.get('apiVersion')} is not a policy document",
                 hint="policy files hold .rego modules, ValidatingAdmissionPolicy(Binding), "
                 "AppProject, and the parameter objects a policy's paramKind names",
@@ -149,7 +149,7 @@ def _read(file: Path, name: str) -> str:
     try:
         return file.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        raise PolicyError(f"cannot read policy file {name}: {e}") from e
+        raise InvalidPolicyError(f"cannot read policy file {name}: {e}") from e
 
 
 def _documents(text: str, name: str) -> Iterator[Mapping[str, Any]]:
@@ -158,10 +158,10 @@ def _documents(text: str, name: str) -> Iterator[Mapping[str, Any]]:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         location = f"{name}:{mark.line + 1}" if mark is not None else name
-        raise PolicyError(f"not valid YAML: {e}", location=location) from e
+        raise InvalidPolicyError(f"not valid YAML: {e}", location=location) from e
     for doc in docs:
         if doc is None:
             continue
         if not isinstance(doc, Mapping):
-            raise PolicyError("a policy document must be a mapping", location=name)
+            raise InvalidPolicyError("a policy document must be a mapping", location=name)
         yield doc

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 
 OPERATIONS = frozenset({"CREATE", "UPDATE", "*"})  # what a sync does to an object
 
@@ -123,13 +123,13 @@ def parse_selector(data: Any, where: str) -> Selector:
     if data is None:
         return Selector()
     if not isinstance(data, Mapping):
-        raise PolicyError(f"{where} must be a label selector mapping")
+        raise InvalidPolicyError(f"{where} must be a label selector mapping")
     labels = data.get("matchLabels") or {}
     expressions = []
     for item in data.get("matchExpressions") or []:
         operator = str(item.get("operator", ""))
         if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            raise PolicyError(f"{where}: unknown selector operator {operator!r}")
+            raise InvalidPolicyError(f"{where}: unknown selector operator {operator!r}")
         values = tuple(str(v) for v in item.get("values") or ())
         expressions.append(Requirement(str(item.get("key", "")), operator, values))
     return Selector(tuple(sorted((str(k), str(v)) for k, v in labels.items())), tuple(expressions))
@@ -137,11 +137,11 @@ def parse_selector(data: Any, where: str) -> Selector:
 
 def parse_rules(data: Any, where: str) -> tuple[ResourceRule, ...]:
     if not isinstance(data, list):
-        raise PolicyError(f"{where} must be a list of resource rules")
+        raise InvalidPolicyError(f"{where} must be a list of resource rules")
     rules = []
     for item in data:
         if not isinstance(item, Mapping):
-            raise PolicyError(f"{where}: each resource rule must be a mapping")
+            raise InvalidPolicyError(f"{where}: each resource rule must be a mapping")
 
         def strings(key: str, default: tuple[str, ...], rule: Mapping[str, Any] = item) -> Any:
             value = rule.get(key)
@@ -164,7 +164,7 @@ def parse_match(data: Any, where: str) -> Match:
     if data is None:
         return Match()
     if not isinstance(data, Mapping):
-        raise PolicyError(f"{where} must be a mapping")
+        raise InvalidPolicyError(f"{where} must be a mapping")
     rules = data.get("resourceRules")
     return Match(
         rules=parse_rules(rules, f"{where}.resourceRules") if rules is not None else None,

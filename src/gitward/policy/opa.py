@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import JsonObject
 from gitward.policy.rego import BATCH_PATH, RegoBundle
 from gitward.ports import Clock, SystemClock
@@ -74,7 +74,7 @@ class OpaServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start OPA and return once it answers; PolicyError with its log if it does not."""
+        """Start OPA and return once it answers; InvalidPolicyError with its log if it does not."""
         self._process = subprocess.Popen(
             [
                 str(self.binary),
@@ -95,13 +95,15 @@ class OpaServer:
         deadline = self.clock.monotonic() + self.start_timeout
         while True:
             if self._process.poll() is not None:
-                raise PolicyError(f"OPA exited at start ({self._process.returncode}): {self.log()}")
+                raise InvalidPolicyError(
+                    f"OPA exited at start ({self._process.returncode}): {self.log()}"
+                )
             with contextlib.suppress(OSError, http.client.HTTPException):
                 if self._request("GET", "/health", None, timeout=1.0)[0] == 200:
                     return
             if self.clock.monotonic() > deadline:
                 self.close()
-                raise PolicyError(f"OPA did not answer within {self.start_timeout:.0f}s")
+                raise InvalidPolicyError(f"OPA did not answer within {self.start_timeout:.0f}s")
             self.clock.sleep(0.02)
 
     def log(self) -> str:
@@ -116,13 +118,13 @@ class OpaServer:
         makes no progress. Only then are the remaining errors reported.
         """
         pending = list(bundle.modules)
-        errors: dict[str, PolicyError] = {}
+        errors: dict[str, InvalidPolicyError] = {}
         while pending:
             errors = {}
             for module in pending:
                 try:
                     self._put(module.path, module.text)
-                except PolicyError as e:
+                except InvalidPolicyError as e:
                     errors[module.path] = e
             if len(errors) == len(pending):
                 break
@@ -141,10 +143,10 @@ class OpaServer:
         payload = orjson.dumps({"input": {"objects": list(objects)}})
         status, body = self._request("POST", f"/v1/data/{BATCH_PATH}", payload)
         if status != 200:
-            raise PolicyError(f"OPA could not evaluate the policies: {_message(body)}")
+            raise InvalidPolicyError(f"OPA could not evaluate the policies: {_message(body)}")
         result = orjson.loads(body).get("result")
         if not isinstance(result, list):
-            raise PolicyError("OPA returned no result for the policy batch")
+            raise InvalidPolicyError("OPA returned no result for the policy batch")
         return result
 
     def _request(
@@ -229,12 +231,12 @@ def _message(body: bytes) -> str:
     return str(data.get("message", data)) if isinstance(data, dict) else str(data)
 
 
-def _compile_error(policy_id: str, body: bytes) -> PolicyError:
+def _compile_error(policy_id: str, body: bytes) -> InvalidPolicyError:
     """OPA's ``{"errors": [{"message", "location": {"file", "row", "col"}}]}`` as one error."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return PolicyError(body.decode(errors="replace")[:500], location=policy_id)
+        return InvalidPolicyError(body.decode(errors="replace")[:500], location=policy_id)
     errors = data.get("errors") or [data] if isinstance(data, dict) else []
     first = errors[0] if errors else {}
     where = first.get("location") or {}
@@ -243,4 +245,4 @@ def _compile_error(policy_id: str, body: bytes) -> PolicyError:
         location += f":{where['col']}"
     text = first.get("message") or _message(body)
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-    return PolicyError(f"Rego does not compile: {text}{more}", location=location)
+    return InvalidPolicyError(f"Rego does not compile: {text}{more}", location=location)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gitward.errors import PolicyError
+from gitward.errors import InvalidPolicyError
 from gitward.model import JsonObject, Resource
 from gitward.model.policy import PolicyKind, PolicyMode, Violation
 
@@ -41,7 +41,7 @@ class RegoModule:
     def package(self) -> str:
         found = _PACKAGE.search(_without_comments(self.text))
         if found is None:
-            raise PolicyError(
+            raise InvalidPolicyError(
                 "a Rego module must start with a package declaration",
                 location=f"{self.path}:1",
                 hint="add e.g. `package main` as the first statement",
@@ -84,7 +84,7 @@ class RegoBackend(Protocol):
     """Runs a bundle's batch query; implemented by :class:`gitward.policy.opa.OpaPool`."""
 
     def evaluate(self, bundle: RegoBundle, objects: Sequence[JsonObject]) -> list[Any]:
-        """One result per object: ``{package: package document}``; PolicyError on failure."""
+        """One result per object: ``{package: package document}``; InvalidPolicyError on failure."""
         ...
 
 
@@ -93,7 +93,7 @@ def violations(
 ) -> list[Violation]:
     """Read the batch answer: one violation per message of a deny/violation/warn rule."""
     if len(results) != len(resources):
-        raise PolicyError(
+        raise InvalidPolicyError(
             f"OPA answered for {len(results)} objects, {len(resources)} were asked about"
         )
     found: list[Violation] = []

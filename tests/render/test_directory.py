@@ -224,3 +224,72 @@ def test_output_does_not_depend_on_file_creation_order(
     assert [key for key, _ in expected] == sorted(
         (key for key, _ in expected), key=lambda shown: (shown.split()[0], shown.split()[-1])
     )
+
+
+def test_a_jsonnet_app_is_an_error_naming_the_ignored_files(
+    renderer: ManifestRenderer, repo: Path, write: Write
+) -> None:
+    # Argo CD's jsonnet-guestbook example: nothing gitward can render.
+    write("jsonnet-guestbook/guestbook-ui.jsonnet", "local params = import 'params.libsonnet';\n")
+    write("jsonnet-guestbook/params.libsonnet", "{ replicas: 1 }\n")
+    write("jsonnet-guestbook/README.md", "# guestbook\n")
+    with pytest.raises(RenderError, match="nothing to render") as caught:
+        render(renderer, repo, SourceSpec(REPO_URL, path="jsonnet-guestbook"))
+    message = str(caught.value)
+    assert "guestbook-ui.jsonnet: Jsonnet is not supported yet" in message
+    assert "params.libsonnet: Jsonnet is not supported yet" in message
+    assert "README.md: documentation" in message
+    assert caught.value.location == "jsonnet-guestbook"
+    assert caught.value.hint is not None
+    assert "Jsonnet" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("case"),
+    [
+        ({"app/deploy.tf": "resource {}\n"}, DirectoryOptions(), "deploy.tf: not YAML or JSON"),
+        (
+            {"app/a.yaml": configmap("a")},
+            DirectoryOptions(include="*.json"),
+            "a.yaml: left out by directory.include",
+        ),
+        (
+            {"app/a.yaml": configmap("a")},
+            DirectoryOptions(exclude="a*"),
+            "a.yaml: left out by directory.exclude",
+        ),
+        (
+            {"app/sub/a.yaml": configmap("a")},
+            DirectoryOptions(),
+            "sub/: a subdirectory with manifests, read only with recurse",
+        ),
+    ],
+)
+def test_a_path_that_renders_nothing_says_why(
+    renderer: ManifestRenderer,
+    repo: Path,
+    write: Write,
+    case: tuple[dict[str, str], DirectoryOptions, str],
+) -> None:
+    files, options, why = case
+    for name, text in files.items():
+        write(name, text)
+    with pytest.raises(RenderError, match="nothing to render") as caught:
+        render(renderer, repo, SourceSpec(REPO_URL, path="app", directory=options))
+    assert why in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"app/empty.yaml": "# nothing to deploy on purpose\n"},
+        {"app/README.md": "emptied\n", "app/LICENSE": "MIT\n", "app/docs/notes.txt": "x\n"},
+        {"app/.gitkeep": ""},
+    ],
+)
+def test_a_path_emptied_on_purpose_renders_no_objects(
+    renderer: ManifestRenderer, repo: Path, write: Write, files: dict[str, str]
+) -> None:
+    for name, text in files.items():
+        write(name, text)
+    assert render(renderer, repo, SourceSpec(REPO_URL, path="app")) == []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitward.errors import ConfigError
-from gitward.spec.declarations import parse_declarations
+from gitward.spec.declarations import parse_declarations, read_documents
 
 
 def app(name: str, depends_on: tuple[str, ...] = (), cluster: str | None = None) -> Any:
@@ -76,3 +77,28 @@ def test_apps_and_clusters_are_read_together() -> None:
 def test_mistakes_name_the_file(documents: list[tuple[str, Any]], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_declarations(documents)
+
+
+def test_a_declaration_file_with_an_alias_bomb_is_refused_by_name(tmp_path: Path) -> None:
+    lines = ["apiVersion: gitward.dev/v1alpha1", "kind: Application", 'x0: &x0 "lol"']
+    lines += [f"x{n}: &x{n} [{', '.join([f'*x{n - 1}'] * 9)}]" for n in range(1, 10)]
+    path = tmp_path / "apps" / "bomb.yaml"
+    path.parent.mkdir()
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"apps/bomb\.yaml:\d+: YAML aliases expand") as caught:
+        read_documents(path, "apps/bomb.yaml")
+    assert caught.value.hint is not None
+
+
+def test_a_huge_declaration_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)
+    with pytest.raises(ConfigError, match=r"huge\.yaml: the file is 100\.0 MiB"):
+        read_documents(path, "huge.yaml")
+
+
+def test_declaration_documents_are_read_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text("---\napiVersion: v1\n---\n---\nkind: Cluster\n")
+    assert read_documents(path) == [{"apiVersion": "v1"}, {"kind": "Cluster"}]

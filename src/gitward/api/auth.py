@@ -38,6 +38,7 @@ import yaml
 
 from gitward.api.errors import AuthError, ForbiddenError
 from gitward.errors import ConfigError
+from gitward.loading import load_one
 
 __all__ = [
     "ADMIN_TOKEN_FILE",
@@ -215,7 +216,7 @@ def load_tokens_file(path: Path) -> dict[str, Principal]:
     """
     with _open_private(path, forbidden=0o022) as handle:
         try:
-            document = yaml.safe_load(handle)
+            document = load_one(handle.read())
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML or JSON: {e}") from e
     if not isinstance(document, list):

@@ -9,7 +9,8 @@ by matching types::
         ├── WebhookAuthError       401: a webhook's signature or token is missing or wrong
         ├── WebhookPayloadError    400: a verified webhook body is not what it claims to be
         ├── AuthError              401: no valid bearer token
-        └── ForbiddenError         403: a valid token whose roles do not allow the action
+        ├── ForbiddenError         403: a valid token whose roles do not allow the action
+        └── BodyTooLargeError      413: a body over the endpoint's limit (not read to the end)
 
 Problems with token files on disk are :class:`gitward.errors.ConfigError`: they stop the
 server from starting rather than refuse one request.
@@ -51,3 +52,9 @@ class ForbiddenError(ApiError):
     """The caller is known, but none of its roles allows the requested action."""
 
     status = 403
+
+
+class BodyTooLargeError(ApiError):
+    """The request body is larger than the endpoint accepts; it was not read to the end."""
+
+    status = 413

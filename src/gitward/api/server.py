@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -21,6 +22,9 @@ from starlette.routing import Route
 
 from gitward.api import views
 from gitward.api.auth import AuthError, ForbiddenError, Principal, TokenAuthenticator, authorize
+from gitward.api.bodies import MAX_ACTION_BYTES, MAX_WEBHOOK_BYTES, read_body
+from gitward.api.errors import BodyTooLargeError
+from gitward.api.replay import DeliveryLog
 from gitward.api.webhooks import (
     WebhookAuthError,
     WebhookPayloadError,
@@ -37,7 +41,6 @@ from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.rollback import Rollbacks
 
 log = logging.getLogger("gitward.api")
-MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
 PROVIDERS = ("github", "gitlab", "gitea", "bitbucket")
 
 
@@ -51,6 +54,7 @@ class ApiContext:
     webhook_secret: bytes | None
     ready: Callable[[], str]  # "" when ready, else why not
     on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
+    deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
 
 
 def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
@@ -70,8 +74,9 @@ def _error_response(error: Exception) -> Response:
         return _error(403, error.message)
     if isinstance(error, KeyError):
         return _error(404, f"no application named {error.args[0]!r}")
-    if isinstance(error, ConfigError):
-        return _error(400, error.message, error.hint)
+    if isinstance(error, ConfigError | BodyTooLargeError):
+        status = error.status if isinstance(error, BodyTooLargeError) else 400
+        return _error(status, error.message, error.hint)
     if isinstance(error, GitwardError):
         return _error(503 if error.transient else 422, error.message, error.hint)
     return _error(400, str(error))
@@ -173,10 +178,12 @@ class _Handlers:
     async def rollback(self, request: Request, principal: Principal) -> Response:
         name = self._app(request)
         try:
-            body = await request.json()
-        except ValueError:
+            body = orjson.loads(await read_body(request, MAX_ACTION_BYTES))
+        except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
             return _error(400, 'the body must be JSON like {"to": "<sync id or revision>"}')
-        target = str((body or {}).get("to") or "")
+        target = str(body.get("to") or "")
         if not target:
             return _error(400, 'say where to roll back to: {"to": "<sync id or revision>"}')
         if body.get("dryRun"):
@@ -197,9 +204,10 @@ class _Handlers:
         provider = str(request.path_params["provider"])
         if provider not in PROVIDERS:
             return _error(404, f"unknown webhook provider {provider!r}")
-        body = await request.body()
-        if len(body) > MAX_WEBHOOK_BYTES:
-            return _error(413, "the webhook body is too large")
+        try:
+            body = await read_body(request, MAX_WEBHOOK_BYTES)
+        except BodyTooLargeError as e:
+            return _error(e.status, e.message, e.hint)
         headers = dict(request.headers)
         try:
             verify(provider, headers, body, self.ctx.webhook_secret or b"")
@@ -212,13 +220,17 @@ class _Handlers:
                 details={"reason": e.message},
             )
             return JSONResponse({"error": e.message}, status_code=401)
+        replayed = self.ctx.deliveries.replayed(provider, headers, body)
         detected = detect_provider(headers)
         try:
-            events = parse_push(provider, headers, body)
+            events = () if replayed else parse_push(provider, headers, body)
         except WebhookPayloadError as e:
             return _error(400, e.message)
         if not events:
-            return JSONResponse({"ignored": f"not a push event ({detected or 'unknown'})"})
+            ignored = f"not a push event ({detected or 'unknown'})"
+            if replayed:
+                ignored = "this delivery was already received (a replay)"
+            return JSONResponse({"ignored": ignored})
         urls = frozenset(u for event in events for u in event.repo_urls)
         apps = self.ctx.controller.apps_for_push(urls, normalize_repo_url)
         for app in apps:

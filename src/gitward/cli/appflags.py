@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from gitward.compose import Settings
 from gitward.errors import ConfigError
@@ -29,6 +28,7 @@ from gitward.model import (
     SyncPolicy,
 )
 from gitward.spec import parse_application
+from gitward.spec.declarations import read_documents
 
 SOURCE = "Source"
 CLUSTER = "Cluster"
@@ -190,12 +190,7 @@ def _from_file(flags: AppFlags) -> AppSpec:
             f"{', '.join(clashing)} cannot be combined with -f; "
             "edit the Application document instead"
         )
-    try:
-        docs = [d for d in yaml.load_all(flags.file.read_text(), Loader=yaml.CSafeLoader) if d]
-    except OSError as e:
-        raise ConfigError(f"cannot read {flags.file}: {e.strerror}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{flags.file} is not valid YAML: {e}") from e
+    docs = [d for d in read_documents(flags.file) if d]
     if len(docs) != 1:
         raise ConfigError(f"{flags.file} must hold exactly one Application, found {len(docs)}")
     app = parse_application(docs[0], origin=str(flags.file))

@@ -13,13 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from gitward.errors import ConfigError
 from gitward.model import RepoCredentials, Revision
 from gitward.paths import confine
 from gitward.ports import GitSource
-from gitward.spec.declarations import Declarations, parse_declarations
+from gitward.spec.declarations import Declarations, parse_declarations, read_documents
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -89,11 +87,7 @@ def _read_all(root: Path, directory: Path) -> list[tuple[str, object]]:
     for path in _files(directory):
         confine(root, str(path.relative_to(root)), what="declaration file")
         origin = str(path.relative_to(root))
-        try:
-            docs = list(yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{origin}: not valid YAML: {e}") from e
-        documents.extend((origin, doc) for doc in docs if doc is not None)
+        documents.extend((origin, doc) for doc in read_documents(path, origin))
     return documents
 
 

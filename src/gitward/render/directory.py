@@ -5,7 +5,16 @@ Files are found by a sorted walk of the application directory (subdirectories on
 :mod:`gitward.render.globs`, each read through :func:`gitward.paths.confine` so that no
 symlink leads outside the repository, and parsed by :mod:`gitward.render.parse`.
 Symlinked directories are not descended into (as ``filepath.Walk`` does not), but one
-leading outside the repository is still refused.
+leading outside the repository is still refused. A file larger than
+:data:`gitward.loading.MAX_TEXT_BYTES` is refused before it is read.
+
+Files that are not rendered are remembered with the reason. When no manifest at all is
+read although the path holds files meant to be (a Jsonnet app, a glob that selects
+nothing, manifests in subdirectories without ``recurse``), the render fails and lists
+them: deploying zero objects and calling that a success would hide the mistake. A
+README or LICENSE alone is no such mistake: emptying a path of manifests is how an app
+is emptied on purpose (the plan still refuses to prune everything unless the app
+allows an empty state).
 """
 
 from __future__ import annotations
@@ -13,15 +22,25 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from gitward.errors import RenderError
+from gitward.loading import LimitExceeded, check_length
 from gitward.model import DirectoryOptions, Resource
 from gitward.paths import confine
 from gitward.render.globs import PathFilter
-from gitward.render.parse import file_locator, parse_json, parse_yaml
+from gitward.render.parse import file_locator, limit_error, parse_json, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+_NOT_RENDERED = {
+    ".jsonnet": "Jsonnet is not supported yet",
+    ".libsonnet": "Jsonnet is not supported yet",
+}
+# Documentation beside manifests is expected; alone, it does not make the path a mistake.
+_DOCS_SUFFIXES = (".md", ".txt", ".rst", ".adoc")
+_DOCS_NAMES = frozenset({"LICENSE", "NOTICE", "OWNERS", "CODEOWNERS", "README"})
+DOCUMENTATION = "documentation"
+_SHOWN = 10  # ignored files named in the error; the rest are counted
 
 
 def repo_path(app_path: str, relative: str = "") -> str:
@@ -32,25 +51,53 @@ def repo_path(app_path: str, relative: str = "") -> str:
     return relative if base == "." else f"{base}/{relative}"
 
 
-def _walk(root: Path, directory: Path, relative: str, recurse: bool) -> Iterator[str]:
-    """Paths of candidate files under ``directory``, relative to it, in sorted order."""
+def _walk(
+    root: Path, directory: Path, relative: str, recurse: bool, ignored: dict[str, str]
+) -> Iterator[str]:
+    """Paths of candidate files under ``directory``, relative to it, in sorted order.
+
+    Other files (hidden ones aside) go into ``ignored`` with the reason.
+    """
     with os.scandir(directory) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         rel = f"{relative}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             if recurse and not entry.name.startswith("."):
-                yield from _walk(root, Path(entry.path), f"{rel}/", recurse)
+                yield from _walk(root, Path(entry.path), f"{rel}/", recurse, ignored)
+            elif not entry.name.startswith(".") and _holds_manifests(entry.path):
+                ignored[f"{rel}/"] = "a subdirectory with manifests, read only with recurse"
         elif entry.is_symlink() and Path(entry.path).is_dir():
             confine(root, str(Path(entry.path).relative_to(root)), what="symlink")
         elif entry.name.endswith(MANIFEST_SUFFIXES):
             yield rel
+        elif not entry.name.startswith("."):
+            ignored[rel] = _why_not(entry.name)
+
+
+def _why_not(name: str) -> str:
+    stem, suffix = PurePath(name).stem, PurePath(name).suffix
+    if suffix.lower() in _DOCS_SUFFIXES or stem.upper() in _DOCS_NAMES:
+        return DOCUMENTATION
+    return _NOT_RENDERED.get(suffix.lower(), "not YAML or JSON")
+
+
+def _holds_manifests(directory: str) -> bool:
+    """Whether a directory not descended into holds manifests (hidden ones aside)."""
+    for _, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(f.endswith(MANIFEST_SUFFIXES) for f in files if not f.startswith(".")):
+            return True
+    return False
 
 
 def _read(root: Path, path: str) -> str:
     file = confine(root, path, what="manifest file")
     try:
+        check_length(file.stat().st_size, what="the file")  # before a byte is read
         return file.read_text(encoding="utf-8")
+    except LimitExceeded as e:
+        raise limit_error(e, path) from e
     except UnicodeDecodeError as e:
         raise RenderError(
             f"file is not UTF-8 text ({e.reason} at byte {e.start})", location=path
@@ -72,11 +119,34 @@ def render_directory(root: Path, app_path: str, options: DirectoryOptions) -> li
     selected = PathFilter(options.include, options.exclude)
     base = repo_path(str(app_dir.relative_to(real_root)))
     resources: list[Resource] = []
-    for relative in _walk(real_root, app_dir, "", options.recurse):
-        if not selected.selects(relative):
+    ignored: dict[str, str] = {}
+    read = 0
+    for relative in _walk(real_root, app_dir, "", options.recurse, ignored):
+        left_out = selected.excluded_by(relative)
+        if left_out is not None:
+            ignored[relative] = f"left out by directory.{left_out}"
             continue
         path = repo_path(base, relative)
         text = _read(real_root, path)
         parse = parse_json if relative.endswith(".json") else parse_yaml
         resources.extend(parse(text, label=path, locate=file_locator(path)))
+        read += 1
+    if not read and any(why != DOCUMENTATION for why in ignored.values()):
+        raise _nothing_rendered(base, ignored)
     return resources
+
+
+def _nothing_rendered(base: str, ignored: dict[str, str]) -> RenderError:
+    """No manifest was read although the path holds files: say which, and why not."""
+    lines = [f"  {name}: {why}" for name, why in sorted(ignored.items())[:_SHOWN]]
+    if len(ignored) > _SHOWN:
+        lines.append(f"  ... and {len(ignored) - _SHOWN} more")
+    jsonnet = any("Jsonnet" in why for why in ignored.values())
+    return RenderError(
+        "nothing to render: no .yaml, .yml or .json file was read; ignored:\n" + "\n".join(lines),
+        location=base,
+        hint="render Jsonnet to YAML and commit that"
+        if jsonnet
+        else "check source.path and directory.include/exclude/recurse; to deploy nothing on "
+        "purpose, keep an empty .yaml file in the path",
+    )

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from gitward.errors import RenderError
+from gitward.loading import load_one
 from gitward.model import HelmOptions, Resource, SourceLocation
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
@@ -61,7 +62,7 @@ def _declared_dependencies(chart_dir: Path, label: str) -> list[dict[str, Any]]:
         if not file.is_file():
             continue
         try:
-            data = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            data = load_one(file.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as e:
             raise RenderError(f"cannot read {name}: {e}", location=f"{label}/{name}") from e
         deps = data.get("dependencies") if isinstance(data, dict) else None

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from gitward.errors import RenderError
+from gitward.loading import load_one
 from gitward.model import KustomizeOptions, Resource, SourceLocation
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
@@ -48,7 +49,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 def _references(kustomization: Path, label: str) -> list[str]:
     try:
-        data: Any = yaml.load(kustomization.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        data: Any = load_one(kustomization.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise RenderError(f"cannot read the kustomization: {e}", location=label) from e
     if not isinstance(data, dict):

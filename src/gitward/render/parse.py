@@ -4,6 +4,8 @@ Every renderer ends here: the directory renderer feeds it files, the Kustomize a
 renderers feed it the programs' standard output. What comes out goes to
 :mod:`gitward.render.output` for sorting and the duplicate check, then to the plan stage.
 
+Texts are read within the bounds of :mod:`gitward.loading` (size, alias expansion), so
+a hostile commit fails with an error naming its file instead of exhausting memory.
 YAML is read as YAML 1.1 with libyaml (``CSafeLoader``), like ``kubectl``: ``yes`` is a
 boolean and ``0755`` an octal number. Two things are kept the way ``kubectl`` keeps
 them, because later stages serialise bodies to JSON: unquoted timestamps stay strings,
@@ -24,6 +26,7 @@ from typing import Any
 import yaml
 
 from gitward.errors import RenderError
+from gitward.loading import BoundedLoader, LimitExceeded, check_size, yaml_documents
 from gitward.model import JsonObject, Resource, SourceLocation
 
 Locate = Callable[[int, int], SourceLocation]
@@ -60,6 +63,10 @@ _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _ManifestLoader.c
 _ManifestLoader.add_constructor("tag:yaml.org,2002:value", _ManifestLoader.construct_as_text)
 
 
+class _BoundedManifestLoader(BoundedLoader, _ManifestLoader):
+    """The manifest loader with the alias budget, for texts that hold aliases."""
+
+
 def _yaml_error(error: yaml.YAMLError, label: str) -> RenderError:
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
@@ -69,19 +76,20 @@ def _yaml_error(error: yaml.YAMLError, label: str) -> RenderError:
     return RenderError(text, location=location, hint="fix the YAML syntax at this position")
 
 
+def limit_error(error: LimitExceeded, label: str) -> RenderError:
+    """A bound of :mod:`gitward.loading` was hit: name the file (and line) and say why."""
+    location = f"{label}:{error.line}" if error.line else label
+    return RenderError(error.message, location=location, hint=error.hint)
+
+
 def _yaml_documents(text: str, label: str) -> Iterator[tuple[int, Any]]:
     """Each document of a stream with the 1-based line where its content starts."""
-    loader = _ManifestLoader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover - check_node() said there is one
-                break
-            yield node.start_mark.line + 1, loader.construct_document(node)
+        yield from yaml_documents(text, _ManifestLoader, _BoundedManifestLoader)
+    except LimitExceeded as e:
+        raise limit_error(e, label) from e
     except yaml.YAMLError as e:
         raise _yaml_error(e, label) from e
-    finally:
-        loader.dispose()
 
 
 def _is_list(obj: JsonObject) -> bool:
@@ -149,12 +157,20 @@ def parse_yaml(text: str, *, label: str, locate: Locate) -> list[Resource]:
 def parse_json(text: str, *, label: str, locate: Locate) -> list[Resource]:
     """The objects of a JSON file: one object, or a ``List`` of them."""
     try:
+        check_size(text)
+    except LimitExceeded as e:
+        raise limit_error(e, label) from e
+    try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise RenderError(
             f"invalid JSON: {e.msg}",
             location=f"{label}:{e.lineno}:{e.colno}",
             hint="fix the JSON syntax at this position",
+        ) from e
+    except RecursionError as e:
+        raise RenderError(
+            "invalid JSON: arrays and objects are nested too deeply", location=label
         ) from e
     source = locate(1, 0)
     return [Resource.of(body, source) for body in objects_of(data, f"{label}:1")]

@@ -3,16 +3,22 @@
 ``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
 repository) and hands the parsed documents here. Other kinds are an error naming the
 file, so a typo in a kind is not silently ignored; two apps or clusters with the same
-name are an error naming both files.
+name are an error naming both files. Files are read within the bounds of
+:mod:`gitward.loading` (size, YAML alias expansion): a declaration repository is as
+hostile as any other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gitward.errors import ConfigError
+from gitward.loading import LimitExceeded, check_length, load_all
 from gitward.model import AppSpec
 from gitward.spec.application import API_VERSIONS, _Reader, parse_application
 
@@ -34,6 +40,27 @@ class ClusterSpec:
 class Declarations:
     apps: dict[str, AppSpec] = field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = field(default_factory=dict)
+
+
+def read_documents(path: Path, origin: str | None = None) -> list[object]:
+    """The non-empty YAML (or JSON) documents of a declaration file, bounded.
+
+    ``origin`` names the file in errors (default: the path).
+    """
+    where = origin or str(path)
+    try:
+        check_length(path.stat().st_size, what="the file")
+        documents = load_all(path.read_text(encoding="utf-8"))
+    except LimitExceeded as e:
+        line = f":{e.line}" if e.line else ""
+        raise ConfigError(f"{where}{line}: {e.message}", hint=e.hint) from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where}: not valid YAML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except OSError as e:
+        raise ConfigError(f"cannot read {where}: {e.strerror}") from e
+    return [doc for doc in documents if doc is not None]
 
 
 def parse_cluster(doc: Mapping[str, Any], origin: str) -> ClusterSpec:

@@ -154,7 +154,10 @@ def sync_table(app: AppSpec, result: SyncResult, dry_run: bool) -> None:
     out_console.print(table)
     overall = worst(list(result.health.values()))
     state = "[red]failed[/red]" if result.failed else "[green]succeeded[/green]"
-    err_console.print(f"sync {state} in {result.seconds:.1f}s; health: {_health_cell(overall)}")
+    note = f" ({escape(overall.message)})" if not result.health else ""
+    err_console.print(
+        f"sync {state} in {result.seconds:.1f}s; health: {_health_cell(overall)}{note}"
+    )
 
 
 def _health_cell(health: Health | None) -> str:

@@ -19,7 +19,7 @@ from gitward.model.app import (
     SyncPolicy,
 )
 from gitward.model.discovery import ApiResource
-from gitward.model.health import HEALTHY, Health, HealthStatus, worst
+from gitward.model.health import HEALTHY, NOTHING_DEPLOYED, Health, HealthStatus, worst
 from gitward.model.plan import (
     PHASE_ORDER,
     Action,
@@ -44,6 +44,7 @@ from gitward.model.revision import Revision
 
 __all__ = [
     "HEALTHY",
+    "NOTHING_DEPLOYED",
     "PHASE_ORDER",
     "Action",
     "ApiResource",

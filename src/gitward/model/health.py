@@ -40,8 +40,13 @@ class Health:
 
 
 HEALTHY = Health(HealthStatus.HEALTHY)
+NOTHING_DEPLOYED = Health(HealthStatus.MISSING, "nothing deployed: the app has no objects")
 
 
 def worst(healths: list[Health]) -> Health:
-    """The most severe of ``healths`` (Healthy when there are none)."""
-    return max(healths, key=lambda h: h.severity, default=HEALTHY)
+    """The most severe of ``healths``; :data:`NOTHING_DEPLOYED` when there are none.
+
+    An empty set is not Healthy: an app that deploys nothing (a path gitward could not
+    render, a source emptied by mistake) must not look like a working deployment.
+    """
+    return max(healths, key=lambda h: h.severity, default=NOTHING_DEPLOYED)

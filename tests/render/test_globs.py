@@ -6,6 +6,7 @@ import pytest
 
 from gitward.errors import RenderError
 from gitward.render.globs import PathFilter, compile_glob
+from tests.fuzz.budget import within
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ from gitward.render.globs import PathFilter, compile_glob
     ],
 )
 def test_glob(pattern: str, path: str, matches: bool) -> None:
-    assert (compile_glob(pattern).match(path) is not None) is matches
+    assert compile_glob(pattern).matches(path) is matches
 
 
 @pytest.mark.parametrize("pattern", ["{a,b", "[ab"])
@@ -48,3 +49,41 @@ def test_exclude_wins_over_include() -> None:
     assert not selected.selects("sub/secret-db.yaml")
     assert not selected.selects("app.json")
     assert PathFilter(None, None).selects("anything.json")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("[z-a].yaml", "backwards"),
+        ("{" * 40 + "a" + "}" * 40, "nested more than"),
+        ("{a,b}" * 11, "more than 1024 alternatives"),
+    ],
+)
+def test_malformed_or_explosive_globs_are_render_errors(pattern: str, problem: str) -> None:
+    with pytest.raises(RenderError, match=problem):
+        compile_glob(pattern)
+
+
+def test_a_pathological_glob_is_answered_at_once() -> None:
+    # With the old regex translation this took minutes (exponential backtracking).
+    glob = compile_glob("*a" * 12 + "*b")
+    with within(what="matching a pathological glob"):
+        assert not glob.matches("a" * 200)
+        assert glob.matches("a" * 200 + "b")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("[a-c]x", "bx", True),
+        ("[a-c]x", "dx", False),
+        ("[!a-c]x", "dx", True),
+        ("[a\\-c]x", "-x", True),
+        ("[a\\-c]x", "bx", False),
+        ("**.yaml", "a/b/c.yaml", True),
+        ("*", "", True),
+        ("?", "", False),
+    ],
+)
+def test_classes_ranges_and_stars(pattern: str, path: str, matches: bool) -> None:
+    assert compile_glob(pattern).matches(path) is matches

@@ -69,6 +69,12 @@ def test_folders_and_several_files_and_lists(tmp_path: Path) -> None:
     assert [Path(e["file"]).name for e in found] == ["b.json", "b.json", "a.yaml", "c.yml"]
 
 
+def test_standard_input(tmp_path: Path) -> None:
+    result = run_health("-f", "-", "-o", "json", stdin=yaml.safe_dump(DEGRADED_CERT))
+    assert result.returncode == 0, result.stderr
+    assert [(e["file"], e["kind"]) for e in json.loads(result.stdout)] == [("-", "Certificate")]
+
+
 def test_table_output_names_the_rule(tmp_path: Path) -> None:
     result = run_health("-f", str(write(tmp_path / "o.yaml", DEGRADED_CERT)))
     assert result.returncode == 0

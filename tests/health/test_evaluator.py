@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitward.healthrules import load_library
-from gitward.model import HealthRule, HealthStatus
+from gitward.healthrules import installed_library, load_library
+from gitward.model import GroupKind, HealthRule, HealthStatus
 from gitward.observe.health import HealthEvaluator, HealthSettings
 
 CREATED = "2026-11-30T10:00:00Z"
@@ -208,3 +209,24 @@ def test_unknown_groups_fall_back_to_the_generic_conventions() -> None:
     verdict = HealthEvaluator((), LIBRARY).explain(obj)
     assert (verdict.health.status, verdict.rule) == (HealthStatus.DEGRADED, "generic")
     assert verdict.health.message == "BadConfig"
+
+
+def test_the_engine_library_logs_a_broken_install_rule_and_keeps_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "broken.yaml").write_text("group: x.io\nkinds: [Broken]\nhealthy: 'status.('\n")
+    (tmp_path / "good.yaml").write_text("group: x.io\nkinds: [Good]\nhealthy: 'true'\n")
+    monkeypatch.setenv("GITWARD_HEALTH_RULES", str(tmp_path))
+    installed_library.cache_clear()
+    try:
+        with caplog.at_level(logging.ERROR, logger="gitward.health"):
+            library = installed_library()
+    finally:
+        installed_library.cache_clear()
+    [record] = caplog.records
+    message = record.getMessage()
+    assert message.startswith(f"health rule not loaded: {tmp_path}/broken.yaml:3: "), message
+    assert "does not compile" in message
+    assert library.lookup(GroupKind("x.io", "Good")) is not None
+    assert library.lookup(GroupKind("x.io", "Broken")) is None
+    assert library.lookup(GroupKind("cert-manager.io", "Certificate")) is not None

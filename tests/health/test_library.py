@@ -43,13 +43,14 @@ def fixtures() -> list[tuple[Path, int, dict[str, Any]]]:
 FIXTURES = fixtures()
 
 
-def run_health(*args: str) -> subprocess.CompletedProcess[str]:
+def run_health(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("GITWARD_HEALTH_RULES", None)
     return subprocess.run(
         [sys.executable, "-m", "gitward", "health", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         env=env,
         timeout=300,
         check=False,
@@ -126,3 +127,11 @@ def test_the_library_covers_at_least_sixty_kinds() -> None:
         if "*" not in gk.group + gk.kind and not is_static(rule)
     ]
     assert len(kinds) >= 60, len(kinds)
+
+
+def test_docs_list_every_bundled_kind() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "health.md").read_text()
+    table = docs[docs.index("## Covered kinds") :]
+    for gk in load_library().rules:
+        assert f"`{gk.group}`" in table, gk
+        assert gk.kind in table, gk

@@ -14,6 +14,7 @@ not pay for them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,10 +32,15 @@ if TYPE_CHECKING:
     from gitward.observe.health import HealthEvaluator
 
 _SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = Path("-")
 
 Files = Annotated[
     list[Path],
-    typer.Option("-f", "--filename", help="A YAML/JSON file or a folder of them (repeatable)."),
+    typer.Option(
+        "-f",
+        "--filename",
+        help="A YAML/JSON file, a folder of them, or - for standard input (repeatable).",
+    ),
 ]
 Rules = Annotated[
     list[Path] | None,
@@ -107,7 +113,7 @@ def _app_rules(path: Path) -> tuple[HealthRule, ...]:
 
 def _documents(path: Path) -> list[Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if path == STDIN else path.read_text(encoding="utf-8")
         return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from e
@@ -129,7 +135,9 @@ def _objects(paths: list[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 def _files(paths: list[Path]) -> Iterator[Path]:
     for path in paths:
-        if path.is_dir():
+        if path == STDIN:
+            yield path
+        elif path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
         elif path.is_file():
             yield path

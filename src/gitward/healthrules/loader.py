@@ -8,6 +8,7 @@ Files under a ``fixtures/`` folder are examples, not rules, and are skipped too.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
@@ -18,11 +19,14 @@ from typing import Any
 import yaml
 
 from gitward.model import HealthRule
-from gitward.observe.health import HealthLibrary, LibraryRule, RuleError
+from gitward.observe.health import HealthLibrary, HealthSettings, LibraryRule, RuleError
+
+log = logging.getLogger("gitward.health")
 
 BUNDLED = "bundled"
 INSTALL = "install"
 ENV_FOLDERS = "GITWARD_HEALTH_RULES"  # an install's rule folders, os.pathsep-separated
+ENV_GRACE = "GITWARD_HEALTH_NO_STATUS_GRACE"
 _EXPRESSIONS = ("suspended", "healthy", "degraded", "progressing", "message")
 _FIELDS = frozenset({"group", "kinds", "docs", "expectsStatus", *_EXPRESSIONS})
 
@@ -31,7 +35,12 @@ def bundled_root() -> Traversable:
     return resources.files("gitward.healthrules").joinpath("library")
 
 
-def load_library(folders: Sequence[Path] = (), *, bundled: bool = True) -> HealthLibrary:
+def load_library(
+    folders: Sequence[Path] = (),
+    *,
+    bundled: bool = True,
+    settings: HealthSettings | None = None,
+) -> HealthLibrary:
     """The bundled rules, then each folder's (a later rule for a kind replaces earlier)."""
     found: list[LibraryRule] = []
     errors: list[RuleError] = []
@@ -41,16 +50,36 @@ def load_library(folders: Sequence[Path] = (), *, bundled: bool = True) -> Healt
         rules, problems = read_rule_files(root, source)
         found += rules
         errors += problems
-    return HealthLibrary(found, errors)
+    return HealthLibrary(found, errors, settings)
 
 
 @functools.cache
 def installed_library() -> HealthLibrary:
     """The library the engine uses: bundled plus the folders in ``$GITWARD_HEALTH_RULES``.
 
-    Read and compiled once per process; its errors are logged by whoever starts first.
+    Read and compiled once per process, when the first engine starts; a rule that does
+    not load is logged there as an error naming its file and line, and left out.
     """
-    return load_library(env_folders())
+    library = load_library(env_folders(), settings=env_settings())
+    for error in library.errors:
+        log.error("health rule not loaded: %s", error)
+    return library
+
+
+def env_settings() -> HealthSettings:
+    """``$GITWARD_HEALTH_NO_STATUS_GRACE``: seconds before "waiting for its controller" is
+    Degraded (600 unless set)."""
+    raw = os.environ.get(ENV_GRACE, "")
+    if not raw:
+        return HealthSettings()
+    try:
+        seconds: float | None = float(raw)
+    except ValueError:
+        seconds = None
+    if seconds is None:
+        log.error("%s=%r is not a number of seconds; using 600", ENV_GRACE, raw)
+        return HealthSettings()
+    return HealthSettings(no_status_grace=seconds)
 
 
 def env_folders() -> list[Path]:

@@ -20,13 +20,8 @@ from typing import Any
 from gitward.model import Health, HealthRule
 from gitward.observe.health import generic
 from gitward.observe.health.builtin import CHECKS, Check
-from gitward.observe.health.evaluator import (
-    HealthEvaluator,
-    HealthSettings,
-    Verdict,
-    group_kind_of,
-)
-from gitward.observe.health.library import HealthLibrary, LibraryRule, RuleError
+from gitward.observe.health.evaluator import HealthEvaluator, Verdict, group_kind_of
+from gitward.observe.health.library import HealthLibrary, HealthSettings, LibraryRule, RuleError
 
 
 def builtin_health(obj: Mapping[str, Any]) -> Health:

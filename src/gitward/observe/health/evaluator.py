@@ -29,16 +29,10 @@ from gitward.model import GroupKind, Health, HealthRule, HealthStatus, split_api
 from gitward.observe.health import generic, rules
 from gitward.observe.health.builtin import CHECKS
 from gitward.observe.health.conditions import generation_lag, section
-from gitward.observe.health.library import CompiledLibraryRule, HealthLibrary
+from gitward.observe.health.library import CompiledLibraryRule, HealthLibrary, HealthSettings
 from gitward.ports import Clock
 
 GENERIC = "generic"
-
-
-@dataclass(frozen=True)
-class HealthSettings:
-    no_status_grace: float = 600.0  # seconds a known kind may wait for its controller
-    max_message: int = 2000  # characters of a health message kept
 
 
 @dataclass(frozen=True)
@@ -57,8 +51,9 @@ class HealthEvaluator:
 
     Keep one per app and call :meth:`health_of` (or :meth:`explain`) for every object.
     The app's CEL programs compile in the constructor, which raises ConfigError for a bad
-    one; the library is compiled once by whoever loads it and shared. Without a
-    ``clock``, an object waiting for its controller stays Progressing.
+    one; the library is compiled once by whoever loads it and shared, and brings the
+    install's :class:`HealthSettings` unless ``settings`` are given. Without a ``clock``,
+    an object waiting for its controller stays Progressing.
     """
 
     def __init__(
@@ -72,7 +67,7 @@ class HealthEvaluator:
         self._rules = rules.compile_rules(health_rules)
         self._library = library or HealthLibrary()
         self._clock = clock
-        self._settings = settings or HealthSettings()
+        self._settings = settings or self._library.settings
 
     def health_of(self, obj: Mapping[str, Any]) -> Health:
         return self.explain(obj).health

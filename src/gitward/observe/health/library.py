@@ -22,6 +22,12 @@ from gitward.observe.health.rules import CompiledRule, compile_rule, new_env
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    no_status_grace: float = 600.0  # seconds a known kind may wait for its controller
+    max_message: int = 2000  # characters of a health message kept
+
+
+@dataclass(frozen=True)
 class LibraryRule:
     """One kind's rule as read from a rule file.
 
@@ -63,7 +69,13 @@ class HealthLibrary:
     Load order is therefore precedence: bundled first, then the install's folder.
     """
 
-    def __init__(self, rules: Iterable[LibraryRule] = (), errors: Iterable[RuleError] = ()):
+    def __init__(
+        self,
+        rules: Iterable[LibraryRule] = (),
+        errors: Iterable[RuleError] = (),
+        settings: HealthSettings | None = None,
+    ) -> None:
+        self.settings = settings or HealthSettings()  # the install's defaults for evaluators
         env = None
         self._exact: dict[GroupKind, CompiledLibraryRule] = {}
         self._patterns: dict[GroupKind, CompiledLibraryRule] = {}

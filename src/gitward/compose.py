@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError, ToolchainError
 from gitward.kube.client import KubeClient
 from gitward.model import RepoCredentials
+from gitward.model.project import ProjectSpec
+from gitward.policy.load import load_policies
+from gitward.policy.opa import OpaPool
+from gitward.policy.set import PolicyChecker, PolicySet
 from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
@@ -81,3 +86,20 @@ def engine(settings: Settings, cluster: KubeClient, progress: Progress | None = 
         field_manager=settings.field_manager,
         credentials=lambda _url: credentials,
     )
+
+
+def policy_checker(
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    projects: Mapping[str, ProjectSpec] | None = None,
+    policies: PolicySet | None = None,
+) -> PolicyChecker:
+    """The policy stage for ``--policy`` paths; OPA is found (or built) only for Rego.
+
+    Close it when done: it may own a running OPA server.
+    """
+    loaded = policies or load_policies(paths)
+    if projects:
+        loaded = loaded.with_projects(projects)
+    backend = OpaPool(tool("opa", progress)) if loaded.rego is not None else None
+    return PolicyChecker(loaded, backend)

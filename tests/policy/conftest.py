@@ -9,6 +9,7 @@ import pytest
 
 from gitward.policy.opa import OpaPool
 from gitward.toolchain import Toolchain
+from tests.engine.conftest import GitRepo
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +25,9 @@ def opa(opa_binary: Path) -> Iterator[OpaPool]:
         yield pool
     finally:
         pool.close()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    """A real Git repository the test writes to and commits in."""
+    return GitRepo(tmp_path / "repo")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from gitward import __version__
-from gitward.cli import app_client, devcluster, engine_commands, health, serve
+from gitward.cli import app_client, devcluster, engine_commands, health, serve, validate
 from gitward.cli.output import err_console
 from gitward.errors import GitwardError
 
@@ -25,6 +25,7 @@ app.add_typer(app_client.app, name="app")
 engine_commands.register(app)
 app.command("serve")(serve.serve)
 app.command("health")(health.health)
+app.command("validate")(validate.validate)
 
 
 def _version(value: bool) -> None:

@@ -87,6 +87,10 @@ class RegoBackend(Protocol):
         """One result per object: ``{package: package document}``; InvalidPolicyError on failure."""
         ...
 
+    def close(self) -> None:
+        """Stop whatever runs the policies."""
+        ...
+
 
 def violations(
     bundle: RegoBundle, resources: Sequence[Resource], results: Sequence[Any]

@@ -79,9 +79,19 @@ class PolicyChecker:
         self.rego = rego
         self.catalog = catalog or catalogs.builtin()
 
+    def warm(self) -> None:
+        """Compile the Rego modules now (starting OPA), so that errors come before any app."""
+        if self.policies.rego is not None and self.rego is not None:
+            self.rego.evaluate(self.policies.rego, [])
+
+    def close(self) -> None:
+        if self.rego is not None:
+            self.rego.close()
+
     def check(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:
         """Every violation of ``app``'s objects; a ``deny`` one means the sync is refused."""
         catalog = self.catalog.with_crds(resources)
+        resources = with_namespaces(resources, catalog, app.destination.namespace or "default")
         found = [*self._rego(resources), *self._admission(app, resources, catalog)]
         found.extend(self._project(app, resources, catalog))
         return Verdict.of(found)
@@ -160,6 +170,21 @@ class PolicyChecker:
                 )
             ]
         return check_project(project, app, resources, catalog.namespaced)
+
+
+def with_namespaces(
+    resources: Sequence[Resource], catalog: Catalog, namespace: str
+) -> list[Resource]:
+    """Objects as they will be applied: namespaced kinds that name no namespace get the
+    app's destination namespace, so policies see what the cluster will see."""
+    result = []
+    for resource in resources:
+        if not resource.key.namespace and catalog.namespaced(resource.key.group_kind):
+            metadata = {**resource.metadata, "namespace": namespace}
+            result.append(resource.with_body({**resource.body, "metadata": metadata}))
+        else:
+            result.append(resource)
+    return result
 
 
 def _missing_params(bound: BoundPolicy, request: Request) -> Violation:

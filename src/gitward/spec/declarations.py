@@ -1,4 +1,4 @@
-"""Parse a set of declarations: ``Application`` and ``Cluster`` documents together.
+"""Parse a set of declarations: ``Application``, ``Cluster`` and ``AppProject`` documents.
 
 ``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
 repository) and hands the parsed documents here. Other kinds are an error naming the
@@ -20,7 +20,9 @@ import yaml
 from gitward.errors import ConfigError
 from gitward.loading import LimitExceeded, check_length, load_all
 from gitward.model import AppSpec
+from gitward.model.project import ProjectSpec
 from gitward.spec.application import API_VERSIONS, _Reader, parse_application
+from gitward.spec.project import PROJECT_API_VERSIONS, parse_project
 
 CLUSTER_API_VERSION = "gitward.dev/v1alpha1"
 
@@ -40,6 +42,7 @@ class ClusterSpec:
 class Declarations:
     apps: dict[str, AppSpec] = field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = field(default_factory=dict)
+    projects: dict[str, ProjectSpec] = field(default_factory=dict)
 
 
 def read_documents(path: Path, origin: str | None = None) -> list[object]:
@@ -91,6 +94,7 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
     """Apps and clusters from ``(origin, document)`` pairs; duplicates name both origins."""
     apps: dict[str, tuple[AppSpec, str]] = {}
     clusters: dict[str, tuple[ClusterSpec, str]] = {}
+    projects: dict[str, tuple[ProjectSpec, str]] = {}
     for origin, doc in documents:
         if doc is None:
             continue
@@ -103,16 +107,22 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         elif kind == "Cluster" and api_version == CLUSTER_API_VERSION:
             cluster = parse_cluster(doc, origin)
             _add(clusters, cluster.name, cluster, origin, "Cluster")
+        elif kind == "AppProject" and api_version in PROJECT_API_VERSIONS:
+            project = parse_project(doc, origin)
+            _add(projects, project.name, project, origin, "AppProject")
         else:
             raise ConfigError(
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
-                hint=f"use kind Application ({' or '.join(API_VERSIONS)}) or Cluster "
-                f"({CLUSTER_API_VERSION})",
+                hint=f"use kind Application ({' or '.join(API_VERSIONS)}), Cluster "
+                f"({CLUSTER_API_VERSION}) or AppProject ({PROJECT_API_VERSIONS[0]})",
             )
     declarations = Declarations(
-        {k: v for k, (v, _) in apps.items()}, {k: v for k, (v, _) in clusters.items()}
+        {k: v for k, (v, _) in apps.items()},
+        {k: v for k, (v, _) in clusters.items()},
+        {k: v for k, (v, _) in projects.items()},
     )
     _check_references(declarations, {k: o for k, (_, o) in apps.items()})
+    _check_projects(declarations)
     return declarations
 
 
@@ -139,6 +149,32 @@ def _check_references(declarations: Declarations, origins: Mapping[str, str]) ->
             f"dependsOn forms a cycle: {' -> '.join(cycle)}",
             hint="these apps would wait for each other forever; break the cycle",
         )
+
+
+def _check_projects(declarations: Declarations) -> None:
+    """A project naming an unknown cluster, or an app naming an unknown project, is an error.
+
+    Globs may match no cluster yet; a plain name must be declared (or ``in-cluster``).
+    Without any AppProject, apps keep Argo CD's permissive ``default`` project.
+    """
+    for project in declarations.projects.values():
+        for destination in project.destinations:
+            name = (destination.name or "").removeprefix("!")
+            plain = name and not set(name) & set("*?[") and name != "in-cluster"
+            if plain and name not in declarations.clusters:
+                raise ConfigError(
+                    f"{project.origin}: AppProject {project.name!r} names cluster "
+                    f"{name!r} in its destinations, which is not declared",
+                    hint="add a Cluster document with that name, or fix the name",
+                )
+    if not declarations.projects:
+        return
+    for app in declarations.apps.values():
+        if app.project != "default" and app.project not in declarations.projects:
+            raise ConfigError(
+                f"Application {app.name!r} names project {app.project!r}, which is not "
+                f"declared (known: {', '.join(sorted(declarations.projects))})"
+            )
 
 
 def _cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gitward.errors import InvalidPolicyError
+from gitward.loading import check_size, load_all
 from gitward.model import Resource, SourceLocation
 from gitward.model.project import ProjectSpec
 from gitward.policy.admission import (
@@ -154,7 +155,8 @@ def _read(file: Path, name: str) -> str:
 
 def _documents(text: str, name: str) -> Iterator[Mapping[str, Any]]:
     try:
-        docs = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+        check_size(text, what=f"policy file {name}")
+        docs = load_all(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         location = f"{name}:{mark.line + 1}" if mark is not None else name

@@ -127,10 +127,15 @@ def test_a_broken_rules_folder_is_exit_2_with_file_and_line_and_results(tmp_path
 def test_bad_input_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("kind: [unclosed\n")
     (tmp_path / "scalar.yaml").write_text("just a string\n")
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefg", "bcdefgh", strict=True)
+    ]
+    (tmp_path / "bomb.yaml").write_text("\n".join(bomb) + "\n")
     for args, expected in (
         (["-f", str(tmp_path / "bad.yaml")], "not valid YAML"),
         (["-f", str(tmp_path / "scalar.yaml")], "not an object"),
         (["-f", str(tmp_path / "missing.yaml")], "no such file"),
+        (["-f", str(tmp_path / "bomb.yaml")], "alias bomb"),
         (["-f", str(tmp_path / "scalar.yaml"), "-o", "xml"], "use table or json"),
     ):
         result = run_health(*args)

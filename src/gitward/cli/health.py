@@ -24,6 +24,7 @@ import yaml
 from rich.table import Table
 from rich.text import Text
 
+from gitward import loading
 from gitward.cli.output import OutputFormat, emit, err_console, out_console
 from gitward.errors import ConfigError
 
@@ -114,7 +115,7 @@ def _app_rules(path: Path) -> tuple[HealthRule, ...]:
 def _documents(path: Path) -> list[Any]:
     try:
         text = sys.stdin.read() if path == STDIN else path.read_text(encoding="utf-8")
-        return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+        return [d for d in loading.load_all(text) if d is not None]
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from e
     except yaml.YAMLError as e:

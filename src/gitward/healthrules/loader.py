@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from gitward import loading
 from gitward.model import HealthRule
 from gitward.observe.health import HealthLibrary, HealthSettings, LibraryRule, RuleError
 
@@ -128,8 +129,8 @@ class RuleFileError(Exception):
 def parse_rule_file(text: str, origin: str, source: str = INSTALL) -> list[LibraryRule]:
     """One :class:`LibraryRule` per kind the file names; RuleFileError when unusable."""
     try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)  # for lines; aliases stay shared
+        data = loading.load_one(text)  # bounded: an install's files are user input
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark is not None else origin

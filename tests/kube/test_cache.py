@@ -20,7 +20,15 @@ from gitward.kube.client import KubeClient
 from gitward.kube.watch import EventType, WatchSettings
 from gitward.model import GroupKind, JsonObject, ResourceKey
 from gitward.model.annotations import APP_LABEL
-from tests.kube.test_watch import configmap, free_port, key, kubeconfig_via
+from tests.kube.test_watch import (
+    Proxy,
+    api_port,
+    configmap,
+    free_port,
+    key,
+    kubeconfig_via,
+    until,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -190,3 +198,39 @@ async def test_an_unreachable_cluster_times_out_waiting_and_says_why(
         assert "ConfigMap" in str(error.value)
         assert "ConnectError" in str(error.value)
         assert cache.get(ResourceKey("", "ConfigMap", "default", "x")) is None
+
+
+async def test_a_watch_that_fails_unexpectedly_starts_over_instead_of_freezing(
+    control_plane: ClusterState,
+    client: KubeClient,
+    namespace: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    proxy = Proxy(api_port(control_plane))
+    await proxy.start()
+    calls: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        calls.append(seconds)
+        if len(calls) == 1:  # an error the watcher does not expect: a bug somewhere
+            raise RuntimeError("injected: the first backoff sleep fails")
+        await asyncio.sleep(seconds)
+
+    kubeconfig = kubeconfig_via(control_plane, proxy.port, tmp_path)
+    async with (
+        KubeClient.from_kubeconfig(kubeconfig, timeout=5) as via_proxy,
+        LiveCache(via_proxy, settings=FAST, sleep=sleep) as cache,
+    ):
+        await cache.track(CONFIGMAP)
+        await cache.wait_synced(CONFIGMAP, timeout=20)
+        await proxy.stop()  # the stream breaks; its retry hits the failing sleep
+        await until(lambda: len(calls) >= 2, timeout=10)
+        assert not cache.synced(CONFIGMAP), "planning must not trust a broken watch"
+        await client.apply(configmap(namespace, "after", app=namespace), field_manager="t")
+        await proxy.start()
+        await until(lambda: cache.get(key(namespace, "after")) is not None, timeout=20)
+        assert cache.synced(CONFIGMAP)
+        await proxy.stop()
+    assert cache.restarts == {CONFIGMAP: 1}
+    assert "listing again" in caplog.text

@@ -415,3 +415,63 @@ async def test_cancelling_closes_the_watch_connection(
             assert time.monotonic() - started < 1
     finally:
         await proxy.stop()
+
+
+async def test_synced_is_cleared_while_the_stream_is_broken_and_set_once_resumed(
+    control_plane: ClusterState, namespace: str, client: KubeClient, tmp_path: Path
+) -> None:
+    proxy = Proxy(api_port(control_plane))
+    await proxy.start()
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(seconds)
+
+    kubeconfig = kubeconfig_via(control_plane, proxy.port, tmp_path)
+    async with KubeClient.from_kubeconfig(kubeconfig, timeout=5) as via_proxy:
+        watcher = Watcher(
+            via_proxy, CONFIGMAP, namespace=namespace, labels=APP_LABEL, settings=FAST, sleep=sleep
+        )
+        async with consuming(watcher) as events:
+            await asyncio.wait_for(watcher.synced.wait(), 10)
+            await proxy.stop()  # changes made now are not seen until the watch resumes
+            await until(lambda: len(delays) >= 2, timeout=10)
+            assert not watcher.synced.is_set(), "a broken watch must not claim to be current"
+            await client.apply(configmap(namespace, "while-away"), field_manager="t")
+            assert not watcher.synced.is_set()
+            await proxy.start()
+            event = await events.next(timeout=10)
+            assert (event.type, event.key.name) == (EventType.ADDED, "while-away")
+            assert watcher.synced.is_set()
+        await proxy.stop()
+    assert watcher.stats.lists == 1
+
+
+async def test_synced_is_cleared_while_listing_again_after_the_history_expired(
+    client: KubeClient, namespace: str, gizmo_kind: GroupKind
+) -> None:
+    for name in ("a", "b"):
+        await client.apply(gizmo(gizmo_kind, namespace, name, v="1"), field_manager="t")
+    # Resuming from a version older than the server's history (see the test above): the
+    # watcher must not call itself current until it has listed again.
+    resumed = Watcher(
+        client,
+        gizmo_kind,
+        namespace=namespace,
+        labels=APP_LABEL,
+        settings=FAST,
+        resume=Checkpoint("1", {}),
+    )
+    assert not resumed.synced.is_set()
+    seen: list[tuple[str, bool]] = []
+    async with asyncio.timeout(20), contextlib.aclosing(resumed.events()) as events:
+        async for event in events:
+            seen.append((event.key.name, resumed.synced.is_set()))
+            if len(seen) == 2:
+                await client.apply(gizmo(gizmo_kind, namespace, "c", v="1"), field_manager="t")
+            if len(seen) == 3:
+                break
+    assert sorted(seen[:2]) == [("a", False), ("b", False)]  # taken while listing again
+    assert seen[2] == ("c", True)  # from the WATCH that followed the LIST
+    assert (resumed.stats.expired, resumed.stats.lists) == (1, 1)

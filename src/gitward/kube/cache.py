@@ -30,6 +30,7 @@ from types import TracebackType
 from gitward.errors import KubeError
 from gitward.kube.client import KubeClient
 from gitward.kube.watch import (
+    Backoff,
     EventType,
     Sleep,
     Watcher,
@@ -73,6 +74,7 @@ class LiveCache:
         self._by_app: dict[str, set[ResourceKey]] = {}
         self._tracked: dict[GroupKind, _Tracked] = {}
         self._subscribers: list[Subscriber] = []
+        self.restarts: dict[GroupKind, int] = {}  # watches started over after a bug
 
     async def __aenter__(self) -> LiveCache:
         return self
@@ -120,7 +122,8 @@ class LiveCache:
         return watcher
 
     def synced(self, group_kind: GroupKind) -> bool:
-        """Whether the first LIST of this kind is in the cache."""
+        """Whether the cache holds this kind's current state: listed, and its watch
+        neither broken nor listing again (planning reads the cluster otherwise)."""
         tracked = self._tracked.get(group_kind)
         return tracked is not None and tracked.watcher.synced.is_set()
 
@@ -195,13 +198,32 @@ class LiveCache:
     # ------------------------------------------------------------------ the event loop
 
     async def _follow(self, watcher: Watcher) -> None:
-        try:
-            async with aclosing(watcher.events()) as events:
-                async for event in events:
-                    told = self._apply(event)
-                    await self._notify(event.type, told)
-        except Exception:  # a bug, not a cluster failure (those are retried in the watcher)
-            log.exception("the watch of %s in %s stopped", watcher.group_kind, self._client.name)
+        """Feed the cache from ``watcher`` for as long as the cache lives.
+
+        Cluster failures are retried inside the watcher. Anything else escaping it is a
+        bug, but one kind must not stay frozen for the life of the process because of
+        it: the watcher is marked not synced (planning then reads the cluster), the
+        error is logged, and the watch starts over with a LIST after a capped backoff.
+        """
+        settings = self._settings or WatchSettings()
+        backoff = Backoff(settings.backoff_initial, settings.backoff_max)
+        while True:
+            try:
+                async with aclosing(watcher.events()) as events:
+                    async for event in events:
+                        told = self._apply(event)
+                        await self._notify(event.type, told)
+                        backoff.reset()
+                log.error("the watch of %s in %s ended", watcher.group_kind, self._client.name)
+            except Exception:
+                log.exception(
+                    "the watch of %s in %s failed; listing again",
+                    watcher.group_kind,
+                    self._client.name,
+                )
+            watcher.restart()
+            self.restarts[watcher.group_kind] = self.restarts.get(watcher.group_kind, 0) + 1
+            await self._sleep(backoff.next())
 
     def _apply(self, event: WatchEvent) -> JsonObject:
         """Update the store and index; return the object subscribers are told about."""

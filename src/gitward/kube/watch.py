@@ -20,6 +20,15 @@ The protocol is the one Kubernetes' own informers speak:
   capped exponential backoff (the sleep is injected), the last one is kept in
   :attr:`Watcher.last_error` for status pages, and the counters in :class:`WatchStats`
   prove what happened.
+
+:attr:`Watcher.synced` says whether what the consumer has taken is the server's current
+state, so planning may read it instead of asking the server. It is set once the events
+of a LIST are taken, cleared the moment a failure breaks the stream or the history
+expires (while backing off and while listing again, the cache misses changes), and set
+again when a resumed WATCH delivers its first line: the server has accepted the
+resourceVersion, so every change missed meanwhile is on its way in order (a version too
+old gets a 410 instead, and a LIST). A stream the server ends normally keeps it set: the
+next WATCH resumes from the last version seen and misses nothing.
 """
 
 from __future__ import annotations
@@ -120,8 +129,8 @@ class Backoff:
 class Watcher:
     """Events for one kind, optionally in one namespace and matching a label selector.
 
-    ``events()`` may be iterated by one consumer at a time; ``synced`` is set once the
-    consumer has taken every event of the first LIST (or at once when resuming).
+    ``events()`` may be iterated by one consumer at a time; ``synced`` is set while the
+    events taken so far are the server's current state (see the module docstring).
     """
 
     def __init__(
@@ -165,18 +174,27 @@ class Watcher:
         while True:
             try:
                 if self._rv is None:
+                    self.synced.clear()
                     async for event in self._relist():
                         yield event
                     backoff.reset()
-                self.synced.set()
+                    self.synced.set()
                 async for event in self._watch(backoff):
                     yield event
             except KubeError as e:
+                self.synced.clear()  # changes are being missed until a WATCH resumes
                 if e.status == GONE:
                     self.stats.expired += 1
                     self._rv = None  # the history is gone: LIST again, emit the difference
                     continue
                 await self._retry_later(e, backoff)
+
+    def restart(self) -> None:
+        """Forget the stream position after a failure the watcher did not expect: the
+        next :meth:`events` LISTs again and reports what differs from what it knew."""
+        self.synced.clear()
+        self._rv = None
+        self._resource, self._rediscover = None, True
 
     async def _retry_later(self, error: KubeError, backoff: Backoff) -> None:
         self.stats.errors += 1
@@ -256,6 +274,7 @@ class Watcher:
             async for line in lines:
                 backoff.reset()  # the server answered: the next failure starts small again
                 event = self._decode(line)
+                self.synced.set()  # the server accepted the version: nothing is missed
                 if event is not None:
                     yield event
         backoff.reset()

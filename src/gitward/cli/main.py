@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from gitward import __version__
-from gitward.cli import app_client, devcluster, engine_commands, health, serve, validate
+from gitward.cli import app_commands, devcluster, engine_commands, health, serve, validate
 from gitward.cli.output import err_console
 from gitward.errors import GitwardError
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(devcluster.app, name="dev-cluster")
-app.add_typer(app_client.app, name="app")
+app.add_typer(app_commands.app, name="app")
 engine_commands.register(app)
 app.command("serve")(serve.serve)
 app.command("health")(health.health)

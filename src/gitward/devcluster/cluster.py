@@ -2,121 +2,54 @@
 
 ``up`` starts etcd and kube-apiserver, then (in the ``full`` profile) kube-controller-
 manager, kube-scheduler and kwok with one fake Node, so Deployments really roll out and
-namespaces really finish deleting. Every component binds to 127.0.0.1 on a free port;
-key material is made fresh at each start (see :mod:`pki`). The state directory holds
-the state file, the kubeconfig, the logs and etcd's data; ``down`` stops exactly the
-processes recorded there and removes it.
-
-Authentication uses static bearer tokens, one identity per component, so RBAC applies
-to the controllers as it does in a real cluster; the admin token is in system:masters.
+namespaces really finish deleting. What each component runs with is data in
+:mod:`components`; key material is made fresh at each start (:mod:`pki`), credentials
+are in :mod:`kubeconfig`, and what ``up`` leaves behind is :mod:`state`. ``down`` stops
+exactly the processes recorded there and removes the state directory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import secrets
 import shutil
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
-from gitward.devcluster import processes
-from gitward.devcluster.pki import Pki, make_pki
+from gitward.devcluster import kubeconfig, processes
+from gitward.devcluster.components import (
+    NODE_NAME,
+    PORTS,
+    PROFILES,
+    Component,
+    Profile,
+    Wiring,
+    fake_node,
+    profile_components,
+)
+from gitward.devcluster.pki import make_pki
 from gitward.devcluster.probe import Endpoint, ProbeError
+from gitward.devcluster.state import (
+    ClusterState,
+    ClusterStatus,
+    ComponentStatus,
+    default_state_dir,
+    read_starting,
+    read_state,
+    record_starting,
+    write_state,
+)
 from gitward.errors import ComponentStartError, ControlPlaneError
 from gitward.ports import Clock, Progress, SilentProgress, SystemClock
 from gitward.toolchain import ALL_TOOLS, KUBERNETES_VERSION, Toolchain
 
-Profile = Literal["full", "light"]
-PROFILES: dict[str, tuple[str, ...]] = {
-    "full": ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"),
-    "light": ("etcd", "kube-apiserver"),
-}
-NODE_NAME = "kwok-node-0"
-STATE_FILE = "state.json"
-SERVICE_CIDR = "10.0.0.0/24"
-
-
-def default_state_dir() -> Path:
-    """``$GITWARD_DEV_CLUSTER_DIR``, else ``$XDG_STATE_HOME/gitward/dev-cluster``."""
-    if explicit := os.environ.get("GITWARD_DEV_CLUSTER_DIR"):
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "gitward" / "dev-cluster"
+__all__ = ["ClusterState", "ClusterStatus", "ControlPlane", "Profile"]
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class ClusterState:
-    """What ``up`` leaves behind for ``status``, ``env`` and ``down`` to find."""
-
-    profile: str
-    server: str
-    kubeconfig: str
-    ca_file: str
-    admin_token_file: str
-    bin_dir: str
-    kubernetes_version: str
-    started_at: float
-    ports: dict[str, int]
-    processes: tuple[processes.ProcessRecord, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "profile": self.profile,
-            "server": self.server,
-            "kubeconfig": self.kubeconfig,
-            "ca_file": self.ca_file,
-            "admin_token_file": self.admin_token_file,
-            "bin_dir": self.bin_dir,
-            "kubernetes_version": self.kubernetes_version,
-            "started_at": self.started_at,
-            "ports": self.ports,
-            "processes": [p.to_json() for p in self.processes],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ClusterState:
-        return cls(
-            profile=str(data["profile"]),
-            server=str(data["server"]),
-            kubeconfig=str(data["kubeconfig"]),
-            ca_file=str(data["ca_file"]),
-            admin_token_file=str(data["admin_token_file"]),
-            bin_dir=str(data["bin_dir"]),
-            kubernetes_version=str(data["kubernetes_version"]),
-            started_at=float(data["started_at"]),
-            ports={str(k): int(v) for k, v in data["ports"].items()},
-            processes=tuple(processes.ProcessRecord.from_json(p) for p in data["processes"]),
-        )
-
-    def admin_token(self) -> str:
-        return Path(self.admin_token_file).read_text().strip()
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    component: str
-    pid: int
-    running: bool
-    log: str
-
-
-@dataclass(frozen=True)
-class ClusterStatus:
-    state: ClusterState | None
-    components: tuple[ComponentStatus, ...]
-    ready: bool
-    message: str
 
 
 class ControlPlane:
@@ -140,16 +73,7 @@ class ControlPlane:
     # ------------------------------------------------------------------ queries
 
     def load_state(self) -> ClusterState | None:
-        path = self.state_dir / STATE_FILE
-        try:
-            return ClusterState.from_json(json.loads(path.read_text()))
-        except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError) as e:
-            raise ControlPlaneError(
-                f"the state file {path} is unreadable: {e}",
-                hint="stop any leftover processes and remove that directory",
-            ) from e
+        return read_state(self.state_dir)
 
     def status(self) -> ClusterStatus:
         state = self.load_state()
@@ -163,7 +87,7 @@ class ControlPlane:
         if dead:
             return ClusterStatus(state, components, False, f"not running: {', '.join(dead)}")
         try:
-            ready = self._api(state).get_text("/readyz")
+            ready = _admin(state).get_text("/readyz")
         except (ProbeError, OSError) as e:
             return ClusterStatus(state, components, False, f"apiserver not ready: {e}")
         if ready != "ok":
@@ -214,123 +138,87 @@ class ControlPlane:
         return state
 
     def _start(self, profile: Profile, binaries: dict[str, Path], bin_dir: Path) -> ClusterState:
+        wiring = self._wire()
+        state = ClusterState(
+            profile=profile,
+            server=wiring.server,
+            kubeconfig=str(wiring.kubeconfigs["admin"]),
+            ca_file=str(wiring.pki.ca_cert),
+            admin_token_file=str(self.state_dir / "admin-token"),
+            bin_dir=str(bin_dir),
+            kubernetes_version=KUBERNETES_VERSION,
+            started_at=self.clock.wall(),
+            ports=dict(wiring.ports),
+        )
+        records = self._launch(profile_components(profile), wiring, binaries)
+        if profile == "full":
+            api = wiring.api()
+            api.post("/api/v1/nodes", fake_node())
+            self._wait_for("the fake node to be Ready", records, lambda: _node_ready(api))
+            self._wait_for(
+                "the default ServiceAccount",
+                records,
+                lambda: _exists(api, "/api/v1/namespaces/default/serviceaccounts/default"),
+            )
+        state = ClusterState(**{**state.__dict__, "processes": tuple(records)})
+        write_state(self.state_dir, state)
+        return state
+
+    def _wire(self) -> Wiring:
+        """A fresh state directory: PKI, tokens, ports and kubeconfigs for every identity."""
         if self.state_dir.exists():
             shutil.rmtree(self.state_dir)
         self.state_dir.mkdir(parents=True, mode=0o700)
         pki = make_pki(self.state_dir / "pki")
-        tokens = {who: secrets.token_urlsafe(24) for who in _IDENTITIES}
-        _write_token_file(self.state_dir / "tokens.csv", tokens)
-        ports = {
-            name: free_port()
-            for name in (
-                "etcd",
-                "etcd-peer",
-                "kube-apiserver",
-                "kube-controller-manager",
-                "kube-scheduler",
-            )
-        }
+        tokens = kubeconfig.new_tokens()
+        kubeconfig.write_token_file(self.state_dir / "tokens.csv", tokens)
+        kubeconfig.write_private(self.state_dir / "admin-token", tokens["admin"] + "\n")
+        ports = {name: free_port() for name in PORTS}
         server = f"https://127.0.0.1:{ports['kube-apiserver']}"
-        admin_token_file = self.state_dir / "admin-token"
-        _write_private(admin_token_file, tokens["admin"] + "\n")
-        kubeconfigs = {
-            who: self._write_kubeconfig(who, server, pki, tokens[who]) for who in _IDENTITIES
+        configs = {
+            who: kubeconfig.write_kubeconfig(self.state_dir, who, server, pki.ca_cert, token)
+            for who, token in tokens.items()
         }
-        state = ClusterState(
-            profile=profile,
-            server=server,
-            kubeconfig=str(kubeconfigs["admin"]),
-            ca_file=str(pki.ca_cert),
-            admin_token_file=str(admin_token_file),
-            bin_dir=str(bin_dir),
-            kubernetes_version=KUBERNETES_VERSION,
-            started_at=self.clock.wall(),
-            ports=ports,
-        )
-        launch = _Launcher(self, state, binaries, pki, kubeconfigs)
-        launch.etcd()
-        launch.apiserver()
-        if profile == "full":
-            launch.controllers()
-            self._create_node(state)
-            self._wait_for(
-                "the fake node to be Ready", state, launch.records, lambda: self._node_ready(state)
-            )
-            self._wait_for(
-                "the default ServiceAccount",
-                state,
-                launch.records,
-                lambda: self._exists(state, "/api/v1/namespaces/default/serviceaccounts/default"),
-            )
-        state = launch.state()
-        self._save(state)
-        return state
+        return Wiring(self.state_dir, ports, pki, configs, tokens["admin"])
 
-    def _write_kubeconfig(self, who: str, server: str, pki: Pki, token: str) -> Path:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "gitward-dev",
-                    "cluster": {"server": server, "certificate-authority": str(pki.ca_cert)},
-                }
-            ],
-            "users": [{"name": who, "user": {"token": token}}],
-            "contexts": [
-                {
-                    "name": "gitward-dev",
-                    "context": {"cluster": "gitward-dev", "user": who, "namespace": "default"},
-                }
-            ],
-            "current-context": "gitward-dev",
-        }
-        path = (
-            self.state_dir / "kubeconfig"
-            if who == "admin"
-            else self.state_dir / "components" / f"{who}.kubeconfig"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_private(path, json.dumps(config, indent=2) + "\n")
-        return path
+    def _launch(
+        self, components: Sequence[Component], wiring: Wiring, binaries: dict[str, Path]
+    ) -> list[processes.ProcessRecord]:
+        """Start ``components`` in order, recording each process as soon as it exists."""
+        records: list[processes.ProcessRecord] = []
+        later: list[Component] = []
+        for component in components:
+            records.append(self._run(component, wiring, binaries))
+            # Written before waiting, so `down` can stop what a failed start left behind.
+            record_starting(self.state_dir, records)
+            if component.ready_before_next:
+                self._wait_ready(component, wiring, records)
+            else:
+                later.append(component)
+        for component in later:
+            self._wait_ready(component, wiring, records)
+        return records
 
-    def _save(self, state: ClusterState) -> None:
-        path = self.state_dir / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n")
-        tmp.replace(path)
-
-    # ------------------------------------------------------------------ readiness
-
-    def _api(self, state: ClusterState) -> Endpoint:
-        return Endpoint(state.server, ca_file=state.ca_file, token=state.admin_token())
-
-    def _exists(self, state: ClusterState, path: str) -> bool:
+    def _run(
+        self, component: Component, wiring: Wiring, binaries: dict[str, Path]
+    ) -> processes.ProcessRecord:
+        log = self.state_dir / "logs" / f"{component.name}.log"
+        argv = [str(binaries[component.name]), *component.args(wiring)]
         try:
-            self._api(state).get(path)
-        except ProbeError as e:
-            if e.status == 404:
-                return False
-            raise
-        return True
+            return processes.start(component.name, argv, log)
+        except OSError as e:
+            raise ComponentStartError(
+                component.name, str(e), processes.log_tail(log), str(log)
+            ) from e
 
-    def _node_ready(self, state: ClusterState) -> bool:
-        try:
-            node = self._api(state).get(f"/api/v1/nodes/{NODE_NAME}")
-        except ProbeError:
-            return False
-        conditions = node.get("status", {}).get("conditions", [])
-        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-    def _create_node(self, state: ClusterState) -> None:
-        self._api(state).post("/api/v1/nodes", _fake_node())
+    def _wait_ready(
+        self, component: Component, wiring: Wiring, records: Sequence[processes.ProcessRecord]
+    ) -> None:
+        if component.ready is not None and component.ready_what is not None:
+            self._wait_for(component.ready_what, records, component.ready(wiring))
 
     def _wait_for(
-        self,
-        what: str,
-        state: ClusterState,
-        records: Sequence[processes.ProcessRecord],
-        ready: Callable[[], bool],
+        self, what: str, records: Sequence[processes.ProcessRecord], ready: Callable[[], bool]
     ) -> None:
         """Poll ``ready`` until it is true; fail fast, with the log, if a component dies."""
         deadline = self.clock.monotonic() + self.ready_timeout
@@ -369,7 +257,7 @@ class ControlPlane:
         with contextlib.suppress(ControlPlaneError):
             state = self.load_state()
         stopped: list[str] = []
-        records = list(state.processes) if state else self._partial_records()
+        records = list(state.processes) if state else read_starting(self.state_dir)
         for record in reversed(records):
             if processes.stop(record, self.clock):
                 stopped.append(record.component)
@@ -377,207 +265,28 @@ class ControlPlane:
             shutil.rmtree(self.state_dir, ignore_errors=True)
         return stopped
 
-    def _partial_records(self) -> list[processes.ProcessRecord]:
-        """Processes a failed ``up`` started before it could write the state file."""
-        path = self.state_dir / "starting.json"
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return []
-        return [processes.ProcessRecord.from_json(p) for p in data]
+
+def _admin(state: ClusterState) -> Endpoint:
+    return Endpoint(state.server, ca_file=state.ca_file, token=state.admin_token())
 
 
-# identity -> (user name, groups) for the static token file
-_IDENTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "admin": ("admin", ("system:masters",)),
-    "kube-controller-manager": ("system:kube-controller-manager", ()),
-    "kube-scheduler": ("system:kube-scheduler", ()),
-    "kwok": ("kwok", ("system:masters",)),
-}
+def _exists(api: Endpoint, path: str) -> bool:
+    try:
+        api.get(path)
+    except ProbeError as e:
+        if e.status == 404:
+            return False
+        raise
+    return True
 
 
-class _Launcher:
-    """Starts components in order, recording each as soon as it exists."""
-
-    def __init__(
-        self,
-        plane: ControlPlane,
-        state: ClusterState,
-        binaries: dict[str, Path],
-        pki: Pki,
-        kubeconfigs: dict[str, Path],
-    ) -> None:
-        self.plane = plane
-        self._state = state
-        self.binaries = binaries
-        self.pki = pki
-        self.kubeconfigs = kubeconfigs
-        self.records: list[processes.ProcessRecord] = []
-        self.logs = plane.state_dir / "logs"
-
-    def state(self) -> ClusterState:
-        return ClusterState(**{**self._state.__dict__, "processes": tuple(self.records)})
-
-    def _run(self, component: str, args: Sequence[str]) -> processes.ProcessRecord:
-        log = self.logs / f"{component}.log"
-        try:
-            record = processes.start(component, [str(self.binaries[component]), *args], log)
-        except OSError as e:
-            raise ComponentStartError(component, str(e), processes.log_tail(log), str(log)) from e
-        self.records.append(record)
-        # Written before waiting, so `down` can stop what a failed start left behind.
-        (self.plane.state_dir / "starting.json").write_text(
-            json.dumps([r.to_json() for r in self.records])
-        )
-        return record
-
-    def etcd(self) -> None:
-        port, peer = self._state.ports["etcd"], self._state.ports["etcd-peer"]
-        client_url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
-        self._run(
-            "etcd",
-            [
-                "--name=default",
-                f"--data-dir={self.plane.state_dir / 'etcd'}",
-                f"--listen-client-urls={client_url}",
-                f"--advertise-client-urls={client_url}",
-                f"--listen-peer-urls={peer_url}",
-                f"--initial-advertise-peer-urls={peer_url}",
-                f"--initial-cluster=default={peer_url}",
-                "--unsafe-no-fsync",
-                "--log-level=warn",
-            ],
-        )
-        health = Endpoint(client_url)
-        self.plane._wait_for(
-            "etcd /health",
-            self._state,
-            self.records,
-            lambda: health.get("/health").get("health") == "true",
-        )
-
-    def apiserver(self) -> None:
-        p = self._state.ports
-        self._run(
-            "kube-apiserver",
-            [
-                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={p['kube-apiserver']}",
-                f"--tls-cert-file={self.pki.serving_cert}",
-                f"--tls-private-key-file={self.pki.serving_key}",
-                f"--client-ca-file={self.pki.ca_cert}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={self.pki.sa_public}",
-                f"--service-account-signing-key-file={self.pki.sa_private}",
-                f"--token-auth-file={self.plane.state_dir / 'tokens.csv'}",
-                "--authorization-mode=RBAC",
-                "--endpoint-reconciler-type=none",
-                "--allow-privileged=true",
-                "--profiling=false",
-            ],
-        )
-        api = self.plane._api(self._state)
-        self.plane._wait_for(
-            "kube-apiserver /readyz",
-            self._state,
-            self.records,
-            lambda: api.get_text("/readyz") == "ok",
-        )
-
-    def controllers(self) -> None:
-        p = self._state.ports
-        serving = [
-            f"--tls-cert-file={self.pki.serving_cert}",
-            f"--tls-private-key-file={self.pki.serving_key}",
-        ]
-        for component in ("kube-controller-manager", "kube-scheduler"):
-            kubeconfig = self.kubeconfigs[component]
-            args = [
-                f"--kubeconfig={kubeconfig}",
-                f"--authentication-kubeconfig={kubeconfig}",
-                f"--authorization-kubeconfig={kubeconfig}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={p[component]}",
-                "--leader-elect=false",
-                *serving,
-            ]
-            if component == "kube-controller-manager":
-                args += [
-                    f"--service-account-private-key-file={self.pki.sa_private}",
-                    f"--root-ca-file={self.pki.ca_cert}",
-                    "--use-service-account-credentials=true",
-                    # kwok renews the fake node's status less often than the default
-                    # grace period; without these the node lifecycle controller marks
-                    # every pod NotReady after ~40 s and kwok never marks them Ready again.
-                    "--node-monitor-grace-period=24h",
-                    "--node-startup-grace-period=24h",
-                ]
-            self._run(component, args)
-        self._run(
-            "kwok",
-            [
-                f"--kubeconfig={self.kubeconfigs['kwok']}",
-                "--manage-all-nodes=true",
-                "--node-ip=127.0.0.1",
-            ],
-        )
-        for component in ("kube-controller-manager", "kube-scheduler"):
-            health = Endpoint(f"https://127.0.0.1:{p[component]}", ca_file=str(self.pki.ca_cert))
-            self.plane._wait_for(
-                f"{component} /healthz", self._state, self.records, _healthz(health)
-            )
-
-
-def _healthz(endpoint: Endpoint) -> Callable[[], bool]:
-    return lambda: endpoint.get_text("/healthz") == "ok"
-
-
-def _fake_node() -> dict[str, Any]:
-    resources = {"cpu": "32", "memory": "256Gi", "pods": "250", "ephemeral-storage": "500Gi"}
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": NODE_NAME,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {
-                "kubernetes.io/hostname": NODE_NAME,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "type": "kwok",
-            },
-        },
-        "status": {
-            "allocatable": resources,
-            "capacity": resources,
-            "nodeInfo": {
-                "architecture": "amd64",
-                "operatingSystem": "linux",
-                "kubeletVersion": "fake",
-                "kubeProxyVersion": "fake",
-            },
-        },
-    }
-
-
-def _write_token_file(path: Path, tokens: dict[str, str]) -> None:
-    lines = []
-    for who, token in tokens.items():
-        user, groups = _IDENTITIES[who]
-        line = f"{token},{user},{who}-uid"
-        if groups:
-            line += ',"' + ",".join(groups) + '"'
-        lines.append(line)
-    _write_private(path, "\n".join(lines) + "\n")
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
+def _node_ready(api: Endpoint) -> bool:
+    try:
+        node = api.get(f"/api/v1/nodes/{NODE_NAME}")
+    except ProbeError:
+        return False
+    conditions = node.get("status", {}).get("conditions", [])
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _shell_quote(value: str) -> str:

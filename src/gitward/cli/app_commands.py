@@ -44,7 +44,7 @@ TokenFile = Annotated[
         "--token-file",
         envvar="GITWARD_TOKEN_FILE",
         help="File holding the API bearer token "
-        "[default: $XDG_STATE_HOME/gitward/server/admin-token].",
+        "\\[default: $XDG_STATE_HOME/gitward/server/admin-token].",
         rich_help_panel="Server",
     ),
 ]

@@ -58,7 +58,7 @@ Name = Annotated[
     str | None,
     typer.Option(
         "--name",
-        help="Application name [default: the last part of --path].",
+        help="Application name \\[default: the last part of --path].",
         rich_help_panel=SOURCE,
     ),
 ]
@@ -76,7 +76,7 @@ Exclude = Annotated[
     str | None, typer.Option(help="Directory: glob of files to exclude.", rich_help_panel=SOURCE)
 ]
 HelmRelease = Annotated[
-    str | None, typer.Option(help="Helm release name [default: --name].", rich_help_panel=SOURCE)
+    str | None, typer.Option(help="Helm release name \\[default: --name].", rich_help_panel=SOURCE)
 ]
 HelmValuesFile = Annotated[
     list[str] | None,
@@ -100,10 +100,11 @@ DestNamespace = Annotated[
 ]
 Kubeconfig = Annotated[
     str | None,
-    typer.Option(help="Kubeconfig file [default: $KUBECONFIG].", rich_help_panel=CLUSTER),
+    typer.Option(help="Kubeconfig file \\[default: $KUBECONFIG].", rich_help_panel=CLUSTER),
 ]
 Context = Annotated[
-    str | None, typer.Option(help="Kubeconfig context [default: current].", rich_help_panel=CLUSTER)
+    str | None,
+    typer.Option(help="Kubeconfig context \\[default: current].", rich_help_panel=CLUSTER),
 ]
 Username = Annotated[str | None, typer.Option(help="Git HTTPS user name.", rich_help_panel=SOURCE)]
 PasswordFile = Annotated[

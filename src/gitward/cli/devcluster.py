@@ -24,7 +24,7 @@ StateDir = Annotated[
         "--state-dir",
         envvar="GITWARD_DEV_CLUSTER_DIR",
         help="Where the cluster keeps its state, logs and kubeconfig "
-        "[default: $XDG_STATE_HOME/gitward/dev-cluster].",
+        "\\[default: $XDG_STATE_HOME/gitward/dev-cluster].",
     ),
 ]
 
@@ -109,7 +109,7 @@ def down(state_dir: StateDir = None) -> None:
 @app.command()
 def build(
     tools: Annotated[
-        list[str] | None, typer.Argument(help="Tools to build [default: all].")
+        list[str] | None, typer.Argument(help="Tools to build \\[default: all].")
     ] = None,
 ) -> None:
     """Build the pinned binaries from Go modules into the user cache (skips cached ones)."""

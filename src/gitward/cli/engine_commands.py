@@ -118,7 +118,7 @@ def diff(
     known_hosts: f.KnownHosts = None,
     prune: Annotated[
         bool | None,
-        typer.Option("--prune/--no-prune", help="Show prunes [default: the app's policy]."),
+        typer.Option("--prune/--no-prune", help="Show prunes \\[default: the app's policy]."),
     ] = None,
 ) -> None:
     """Show what a sync would change, per object, secrets masked. Exit 0 in sync, 1 if not."""
@@ -182,7 +182,7 @@ def sync(
     prune: Annotated[
         bool | None,
         typer.Option(
-            "--prune/--no-prune", help="Delete what Git no longer holds [default: app policy]."
+            "--prune/--no-prune", help="Delete what Git no longer holds \\[default: app policy]."
         ),
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Plan only; change nothing.")] = False,

@@ -33,27 +33,30 @@ def serve(
     ],
     config_path: Annotated[
         str | None,
-        typer.Option(help="With a Git URL: the folder inside the repository [default: the root]."),
+        typer.Option(
+            help="With a Git URL: the folder inside the repository \\[default: the root]."
+        ),
     ] = None,
     config_revision: Annotated[
-        str | None, typer.Option(help="With a Git URL: branch, tag or SHA [default: HEAD].")
+        str | None, typer.Option(help="With a Git URL: branch, tag or SHA \\[default: HEAD].")
     ] = None,
     listen: Annotated[str, typer.Option(help="Address of the HTTP API.")] = "127.0.0.1:8080",
     state_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Admin token and SQLite database [default: $XDG_STATE_HOME/gitward/server]."
+            help="Admin token and SQLite database \\[default: $XDG_STATE_HOME/gitward/server]."
         ),
     ] = None,
     db: Annotated[
         str | None,
         typer.Option(
-            help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB [default: STATE_DIR/gitward.db]."
+            help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB "
+            "\\[default: STATE_DIR/gitward.db]."
         ),
     ] = None,
     kubeconfig: Annotated[
         str | None,
-        typer.Option(help="Kubeconfig for apps that name no cluster [default: $KUBECONFIG]."),
+        typer.Option(help="Kubeconfig for apps that name no cluster \\[default: $KUBECONFIG]."),
     ] = None,
     context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
     webhook_secret_file: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -31,11 +32,10 @@ def find_go() -> GoInfo:
             hint="install Go 1.26 or newer (https://go.dev/doc/install), put `go` on PATH "
             "or set GITWARD_GO=/path/to/go, then run the command again",
         )
-    out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
-    version = out.stdout.strip()
+    returncode, version, stderr = _go_version(go, os.environ.get("GOTOOLCHAIN", ""))
     match = re.match(r"go(\d+)\.(\d+)", version)
-    if out.returncode != 0 or match is None:
-        raise ToolchainError(f"`{go} env GOVERSION` failed: {out.stderr.strip() or version}")
+    if returncode != 0 or match is None:
+        raise ToolchainError(f"`{go} env GOVERSION` failed: {stderr or version}")
     if (int(match[1]), int(match[2])) < MIN_GO:
         raise ToolchainError(
             f"Go {version} at {go} is too old: Kubernetes {KUBERNETES_VERSION} needs "
@@ -43,6 +43,15 @@ def find_go() -> GoInfo:
             hint="install a newer Go or point GITWARD_GO at one",
         )
     return GoInfo(go, version)
+
+
+@functools.cache
+def _go_version(go: str, gotoolchain: str) -> tuple[int, str, str]:
+    """``go env GOVERSION``, asked once per process: every tool lookup needs it for its
+    cache key, and a command such as ``gitward diff`` looks up several tools."""
+    del gotoolchain  # part of the cache key only: it changes which Go answers
+    out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
+    return out.returncode, out.stdout.strip(), out.stderr.strip()
 
 
 def _usual_go_location() -> str | None:

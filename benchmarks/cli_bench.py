@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,18 +70,27 @@ class Case:
     ours: list[str]
     theirs: list[str] | None
     target: str = ""
-    ours_times: list[float] = field(default_factory=list)
-    theirs_times: list[float] = field(default_factory=list)
+    ours_times: list[Timing] = field(default_factory=list)
+    theirs_times: list[Timing] = field(default_factory=list)
 
 
-def timed(argv: Sequence[str], env: dict[str, str]) -> float:
-    """Wall time of one run; a run that fails makes the benchmark stop, not mislead."""
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float  # user + system seconds of the process and its children (kubectl runs diff)
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> Timing:
+    """One run; a run that fails makes the benchmark stop, not mislead."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {result.returncode}:\n{result.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(elapsed, cpu)
 
 
 @contextmanager
@@ -162,17 +172,22 @@ def run(all_cases: list[Case], runs: int, env: dict[str, str]) -> None:
 
 
 def report(all_cases: list[Case], runs: int) -> None:
-    print(f"\nmedian (min) wall time of {runs} runs; load average {os.getloadavg()[0]:.2f}")
-    print(f"{'case':<28} {'gitward':>16} {'kubectl':>16} {'ratio':>7}  target")
-    for case in all_cases:
-        ours = statistics.median(case.ours_times)
-        line = f"{case.name:<28} {ours:7.3f} ({min(case.ours_times):.3f})"
-        if case.theirs_times:
-            theirs = statistics.median(case.theirs_times)
-            line += f" {theirs:7.3f} ({min(case.theirs_times):.3f}) {ours / theirs:6.2f}x"
-        else:
-            line += f" {'':>16} {'':>7}"
-        print(f"{line}  {case.target}")
+    print(
+        f"\nmedian (min) of {runs} runs, wall seconds, then CPU seconds (user + system, with "
+        f"children); load average {os.getloadavg()[0]:.2f}"
+    )
+    for what in ("wall", "cpu"):
+        print(f"\n{what:<28} {'gitward':>16} {'kubectl':>16} {'ratio':>7}  target")
+        for case in all_cases:
+            ours = [getattr(t, what) for t in case.ours_times]
+            line = f"{case.name:<28} {statistics.median(ours):7.3f} ({min(ours):.3f})"
+            if case.theirs_times:
+                theirs = [getattr(t, what) for t in case.theirs_times]
+                ratio = statistics.median(ours) / statistics.median(theirs)
+                line += f" {statistics.median(theirs):7.3f} ({min(theirs):.3f}) {ratio:6.2f}x"
+            else:
+                line += f" {'':>16} {'':>7}"
+            print(f"{line}  {case.target if what == 'wall' else ''}".rstrip())
 
 
 def main() -> None:

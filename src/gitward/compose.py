@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitward.apply.inventory import InventoryStore
-from gitward.errors import ConfigError, ToolchainError
+from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
 from gitward.model import RepoCredentials
 from gitward.model.project import ProjectSpec
@@ -49,11 +49,8 @@ def tool(name: str, progress: Progress | None = None) -> Path:
             raise ConfigError(f"GITWARD_{name.upper()}={explicit} is not a file")
         return path
     toolchain = Toolchain(progress=progress or SilentProgress())
-    try:
-        if not toolchain.missing([name]):
-            return toolchain.path(name)
-    except ToolchainError:
-        pass  # no Go here: a binary on PATH is still fine
+    if built := toolchain.find(name):  # asks nothing of Go: quick, and works without it
+        return built
     found = shutil.which(name)
     if found:
         return Path(found)

@@ -141,3 +141,32 @@ def test_an_unknown_name_in_a_custom_catalog_names_that_catalog(tmp_path: Path) 
     with pytest.raises(ToolchainError) as error:
         chain.spec("kubectl")
     assert error.value.hint == "known tools: helm"
+
+
+def test_find_uses_a_built_binary_without_asking_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fake_go(tmp_path, monkeypatch)
+    chain = Toolchain(cache_dir=tmp_path / "cache")
+    assert chain.find("helm") is None
+    built = chain.ensure(["helm"])["helm"]
+    calls = len(log.read_text().splitlines())
+
+    monkeypatch.setenv("GITWARD_GO", str(tmp_path / "no-such-go"))
+    assert Toolchain(cache_dir=tmp_path / "cache").find("helm") == built
+    assert len(log.read_text().splitlines()) == calls  # Go was not run again
+
+
+def test_find_ignores_another_version_of_the_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_go(tmp_path, monkeypatch)
+    older = dataclasses.replace(tool_spec("helm"), version="v3.0.0")
+    Toolchain(cache_dir=tmp_path / "cache", tools=(older,)).ensure(["helm"])
+    assert Toolchain(cache_dir=tmp_path / "cache").find("helm") is None
+
+
+def test_a_go_that_cannot_run_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITWARD_GO", str(tmp_path / "no-such-go"))
+    with pytest.raises(ToolchainError, match="env GOVERSION` failed: No such file"):
+        find_go()

@@ -10,6 +10,7 @@ half-written binary.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -95,6 +96,24 @@ class Toolchain:
         if not binary.is_file():
             raise ToolchainError(f"{name} is not built yet", hint="run `gitward dev-cluster build`")
         return binary
+
+    def find(self, name: str) -> Path | None:
+        """A built binary of the pinned ``name`` (same version and flags), by any Go.
+
+        For running a tool rather than building it: asks nothing of Go, so it is quick
+        (``render`` and ``diff`` look up two tools at every start) and works on a machine
+        that has the cache but no Go. The binary of the current Go wins when there are
+        several; otherwise the newest.
+        """
+        tool = self.spec(name)
+        pattern = f"{tool.name}-{tool.version}-go*-{self._digest(tool)}"
+        built = [d / name for d in self.cache_dir.glob(pattern) if (d / name).is_file()]
+        if len(built) > 1:
+            with contextlib.suppress(ToolchainError):
+                current = self.tool_dir(tool) / name
+                if current in built:
+                    return current
+        return max(built, key=lambda p: p.stat().st_mtime, default=None)
 
     def missing(self, names: Sequence[str] = ALL_TOOLS) -> list[str]:
         return [n for n in names if not (self.tool_dir(self.spec(n)) / n).is_file()]

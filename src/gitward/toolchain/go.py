@@ -50,7 +50,10 @@ def _go_version(go: str, gotoolchain: str) -> tuple[int, str, str]:
     """``go env GOVERSION``, asked once per process: every tool lookup needs it for its
     cache key, and a command such as ``gitward diff`` looks up several tools."""
     del gotoolchain  # part of the cache key only: it changes which Go answers
-    out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
+    try:
+        out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
+    except OSError as e:  # GITWARD_GO names no program, or one that cannot run
+        return 127, "", f"{e.strerror}: {go}"
     return out.returncode, out.stdout.strip(), out.stderr.strip()
 
 

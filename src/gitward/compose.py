@@ -14,20 +14,21 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
 from gitward.model import RepoCredentials
-from gitward.model.project import ProjectSpec
-from gitward.policy.load import load_policies
-from gitward.policy.opa import OpaPool
-from gitward.policy.set import PolicyChecker, PolicySet
 from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
 from gitward.toolchain import Toolchain, default_cache_dir
+
+if TYPE_CHECKING:
+    from gitward.model.project import ProjectSpec
+    from gitward.policy.set import PolicyChecker, PolicySet
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,14 @@ def policy_checker(
 ) -> PolicyChecker:
     """The policy stage for ``--policy`` paths; OPA is found (or built) only for Rego.
 
-    Close it when done: it may own a running OPA server.
+    Close it when done: it may own a running OPA server. The stage is imported here, not
+    at the top, so that the commands that do not check policy (render, diff, sync) do not
+    pay its start-up cost (about 0.1 s).
     """
+    from gitward.policy.load import load_policies  # noqa: PLC0415
+    from gitward.policy.opa import OpaPool  # noqa: PLC0415
+    from gitward.policy.set import PolicyChecker  # noqa: PLC0415
+
     loaded = policies or load_policies(paths)
     if projects:
         loaded = loaded.with_projects(projects)

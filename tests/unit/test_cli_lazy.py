@@ -64,6 +64,19 @@ def test_the_api_client_does_not_load_kubernetes_git_or_the_server() -> None:
     assert "gitward.compose" not in modules
 
 
+def test_render_diff_and_sync_load_no_server_store_or_policy_stage() -> None:
+    """What `diff` imports is most of its start-up time: only the engine's own path."""
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys, gitward.cli.engine_commands; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(run.stdout.split())
+    assert not roots(modules) & {"uvicorn", "starlette", "sqlalchemy", "alembic", "pydantic"}
+    assert not {m for m in modules if m.startswith(("gitward.policy", "gitward.store"))}
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_the_table_help_is_the_commands_own(command: Command) -> None:
     """`gitward --help` shows the table's text: it must say what the command says."""

@@ -5,6 +5,11 @@ kube-controller-manager, kube-scheduler, kwok) for the whole test session and al
 tears it down; ``light_control_plane`` is etcd + kube-apiserver only, for tests that need
 no controllers. Each test that asks for ``namespace`` gets a fresh namespace of its own.
 
+Every test that uses a control plane, directly or through another fixture, is marked
+``cluster`` automatically (see :func:`pytest_collection_modifyitems`), so
+``pytest -m "not cluster"`` runs exactly the tests that need none. Hypothesis runs
+without deadlines: a loaded machine must not turn a slow example into a failure.
+
 Set ``GITWARD_TEST_CLUSTER_DIR`` to a dev-cluster state directory to reuse a cluster that
 is already running (``gitward dev-cluster up --state-dir DIR``); it is then left running.
 """
@@ -18,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from lightkube import Client, KubeConfig
 from lightkube.core.exceptions import ApiError
 from lightkube.models.meta_v1 import ObjectMeta
@@ -25,6 +31,20 @@ from lightkube.resources.core_v1 import Namespace
 
 from gitward.devcluster import ClusterState, ControlPlane
 from tests.store.postgres import PostgresServer, PostgresUnavailableError
+
+settings.register_profile("gitward", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("GITWARD_HYPOTHESIS_PROFILE", "gitward"))
+
+# Fixtures that start or reuse a Kubernetes control plane; a test using any of them,
+# even through other fixtures, needs the Go-built binaries and is marked ``cluster``.
+CLUSTER_FIXTURES = frozenset({"control_plane", "light_control_plane", "own_control_plane"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & CLUSTER_FIXTURES and item.get_closest_marker("cluster") is None:
+            item.add_marker(pytest.mark.cluster)
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Iterator[ClusterState]:

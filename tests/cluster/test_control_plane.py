@@ -9,7 +9,6 @@ Established (the apiextensions controller) and serving their custom resources.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Node, Pod
+from tests.support.waiting import eventually_sync
 
 from gitward.devcluster import ClusterState
 from gitward.devcluster.probe import Endpoint
@@ -30,12 +30,8 @@ from gitward.toolchain import KUBERNETES_VERSION
 pytestmark = pytest.mark.cluster
 
 
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 120.0) -> None:
+    eventually_sync(check, what=what, timeout=timeout)
 
 
 def configmap(namespace: str, value: str) -> dict[str, Any]:
@@ -118,7 +114,7 @@ def test_namespace_deletion_finishes(kube: Client) -> None:
             return e.status.code == 404
         return False
 
-    wait_until("namespace 'doomed' to be finalized and removed", gone, timeout=60)
+    wait_until("namespace 'doomed' to be finalized and removed", gone)
 
 
 def test_crd_becomes_established_and_serves_custom_resources(kube: Client, namespace: str) -> None:
@@ -162,7 +158,7 @@ def test_crd_becomes_established_and_serves_custom_resources(kube: Client, names
             and any(c.type == "Established" and c.status == "True" for c in status.conditions)
         )
 
-    wait_until("the CRD to be Established", established, timeout=60)
+    wait_until("the CRD to be Established", established)
     widget_type = create_namespaced_resource("smoke.gitward.dev", "v1", "Widget", "widgets")
     kube.apply(
         widget_type.from_dict(

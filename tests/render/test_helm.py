@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -40,9 +39,7 @@ def test_podinfo_with_prod_values_and_inline_values(renderer: ManifestRenderer, 
     source = helm(
         value_files=("values-prod.yaml",), values="replicaCount: 3\nhpa: {enabled: false}"
     )
-    started = time.perf_counter()
     found = render(renderer, repo, source, namespace="web", kube_version=KUBE_VERSION)
-    elapsed = time.perf_counter() - started
     keys = [str(r.key) for r in found]
     assert keys == [
         "ConfigMap demo-podinfo-redis",  # podinfo's redis templates set no namespace
@@ -54,7 +51,6 @@ def test_podinfo_with_prod_values_and_inline_values(renderer: ManifestRenderer, 
     deployment = found[4]
     assert deployment.body["spec"]["replicas"] == 3
     assert str(deployment.source) == "charts/podinfo/templates/deployment.yaml"
-    assert elapsed < 5.0
 
 
 @pytest.mark.usefixtures("podinfo")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,13 @@ from .helpers import REPO_URL, Write, configmap, copy_testdata, names, render
 
 def test_podinfo_kustomize_renders(renderer: ManifestRenderer, repo: Path) -> None:
     copy_testdata("podinfo/kustomize", repo / "apps" / "podinfo")
-    started = time.perf_counter()
     found = render(renderer, repo, SourceSpec(REPO_URL, path="apps/podinfo"))
-    elapsed = time.perf_counter() - started
     assert [str(r.key) for r in found] == [
         "Service podinfo",
         "Deployment.apps podinfo",
         "HorizontalPodAutoscaler.autoscaling podinfo",
     ]
     assert {str(r.source) for r in found} == {"apps/podinfo"}
-    assert elapsed < 5.0
 
 
 def test_overlay_using_a_base_in_the_repository(
@@ -86,10 +82,8 @@ def test_remote_resource_fails_fast_without_network(
         - git@github.com:stefanprodan/podinfo.git//kustomize
         """,
     )
-    started = time.perf_counter()
     with pytest.raises(RenderError) as caught:
         render(renderer, repo, SourceSpec(REPO_URL, path="app"))
-    assert time.perf_counter() - started < 10.0
     assert caught.value.hint is not None
     assert "without network" in caught.value.hint
 

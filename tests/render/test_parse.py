@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -147,20 +146,16 @@ def test_malformed_json_names_line_and_column() -> None:
     assert "invalid JSON" in str(caught.value)
 
 
-def test_prometheus_operator_crds_parse_quickly() -> None:
-    """The largest CRDs (up to 830 KB) each parse in well under a second with libyaml."""
+def test_prometheus_operator_crds_parse() -> None:
+    """The largest CRDs (up to 830 KB) parse (how fast: benchmarks/parse_bench.py)."""
     files = sorted((TESTDATA / "prometheus-operator-crds").glob("*.yaml"))
     assert len(files) == 10
-    slowest = 0.0
     for file in files:
         text = file.read_text(encoding="utf-8")
-        started = time.perf_counter()
         (crd,) = yaml_objects(text, path=Path(file.name).as_posix())
-        slowest = max(slowest, time.perf_counter() - started)
         assert crd.key.kind == "CustomResourceDefinition"
         assert (
             crd.key.name
             == file.name.removeprefix("monitoring.coreos.com_").removesuffix(".yaml")
             + ".monitoring.coreos.com"
         )
-    assert slowest < 1.0, f"slowest CRD took {slowest:.3f} s"

@@ -8,10 +8,8 @@ PostgreSQL. It is stopped at the end of the test.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo, cluster, repo
 from tests.store.postgres import PostgresServer
+from tests.support.waiting import eventually
 
 __all__ = ["GitRepo", "Running", "Serve", "application", "cluster", "repo"]  # shared fixtures
 
@@ -96,14 +95,22 @@ class Running:
     async def wait_app(
         self, name: str, check: Callable[[dict[str, Any]], bool], timeout: float = 60.0
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            app = await self.app(name)
-            if check(app):
-                return app
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {name}; last state: {app}")
-            await asyncio.sleep(0.05)
+        return await eventually(
+            lambda: self.app(name), check, what=f"application {name}", timeout=timeout
+        )
+
+    async def settled(self, name: str, timeout: float = 60.0) -> dict[str, Any]:
+        """The app once every trigger queued for it so far has been reconciled.
+
+        This is the event that proves a push (or a resume, a refresh) was considered:
+        a test then asserts what the reconcile decided, instead of sleeping and hoping.
+        """
+        await eventually(
+            lambda: not self.controller.queue.pending(name),
+            what=f"the controller to finish reconciling {name}",
+            timeout=timeout,
+        )
+        return await self.app(name)
 
 
 Serve = Callable[..., Awaitable[Running]]

@@ -231,7 +231,7 @@ async def test_rollback_dry_run_then_pin_survives_a_push_until_unpinned(
     repo.write({"app/cm.yaml": configmap("settings", "v3")})
     latest = repo.commit("v3")
     await running.push(repo)
-    await asyncio.sleep(1.5)
+    await running.settled(web(namespace))
     assert await value(cluster, namespace) == "v1"  # the pin holds against new commits
     listing = await gitward("app", "list", "-o", "json", env=env)
     assert listing.json()[0]["pinned"]["sha"] == first

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx2 as httpx
@@ -20,6 +17,7 @@ from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo
 from tests.serve.conftest import WEBHOOK_SECRET, application
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -50,16 +48,6 @@ async def push(base: str, repo: GitRepo) -> dict[str, object]:
     result = response.json()
     assert isinstance(result, dict)
     return result
-
-
-async def eventually(
-    what: str, check: Callable[[], Awaitable[bool]], timeout: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_adding_and_removing_an_application_file_in_git(
@@ -101,20 +89,20 @@ async def test_adding_and_removing_an_application_file_in_git(
         answer = await push(base, config)
         assert answer["config"] is True
 
-        async def created() -> bool:
-            return await cluster.get(key) is not None
-
-        await eventually("the new app's objects", created)
+        await eventually(
+            lambda: cluster.get(key), lambda live: live is not None, what="the new app's objects"
+        )
         assert name in service.controller.apps
 
         config.remove("apps/web.yaml")
         config.commit("remove web")
         await push(base, config)
 
-        async def pruned() -> bool:
-            return await cluster.get(key) is None
-
-        await eventually("the removed app's objects to be pruned", pruned)
+        await eventually(
+            lambda: cluster.get(key),
+            lambda live: live is None,
+            what="the removed app's objects to be pruned",
+        )
         assert name not in service.controller.apps
         assert await service.store.get_status(name) is None
     finally:

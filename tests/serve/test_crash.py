@@ -7,23 +7,15 @@ state, the history shows that sync as Interrupted, and the app is synced again.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx2 as httpx
 import pytest
 
 from gitward.devcluster import ClusterState
 from tests.engine.conftest import GitRepo
 from tests.serve.conftest import application
+from tests.support.serve_process import ServeProcess
 
 pytestmark = pytest.mark.cluster
 
@@ -46,102 +38,17 @@ data: {ready: "yes"}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, tmp: Path, cluster: ClusterState, config: Path) -> None:
-        self.tmp = tmp
-        self.port = free_port()
-        self.cmd = [
-            sys.executable,
-            "-m",
-            "gitward",
-            "serve",
-            "--config",
-            str(config),
-            "--state-dir",
-            str(tmp / "state"),
-            "--listen",
-            f"127.0.0.1:{self.port}",
-            "--kubeconfig",
-            cluster.kubeconfig,
-            "--poll-interval",
-            "3600",
-        ]
-        self.env = {**os.environ, "GITWARD_CACHE_DIR": str(tmp / "cache")}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with (self.tmp / "serve.log").open("ab") as log:  # the child keeps its own handle
-            self.proc = subprocess.Popen(
-                self.cmd,
-                env=self.env,
-                stdout=log,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        pytest.fail(f"gitward serve did not start:\n{(self.tmp / 'serve.log').read_text()}")
-
-    def get(self, path: str) -> Any:
-        token = (self.tmp / "state" / "admin-token").read_text().strip()
-        response = httpx.get(
-            f"http://127.0.0.1:{self.port}{path}",
-            timeout=10,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def wait(self, path: str, check: Any, timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.get(path)
-            if check(body):
-                return body
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out on {path}: {json.dumps(body)[:2000]}")
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture
-def server(tmp_path: Path, control_plane: ClusterState) -> Iterator[Server]:
+def server(tmp_path: Path, control_plane: ClusterState) -> Iterator[ServeProcess]:
     config = tmp_path / "config"
     config.mkdir()
-    running = Server(tmp_path, control_plane, config)
+    running = ServeProcess(tmp_path, control_plane.kubeconfig, config)
     yield running
     running.stop()
 
 
 def test_kill_9_mid_sync_then_restart_finishes_the_sync(
-    server: Server, repo: GitRepo, namespace: str, tmp_path: Path
+    server: ServeProcess, repo: GitRepo, namespace: str, tmp_path: Path
 ) -> None:
     name = f"crash-{namespace}"
     repo.write({"app/db.yaml": BLOCKED, "app/after.yaml": AFTER})

@@ -95,6 +95,12 @@ class WorkQueue:
                 item.app, item.trigger, item.actor, delay=max(0.0, due - self.clock.monotonic())
             )
 
+    def pending(self, app: str) -> bool:
+        """True while ``app`` runs, or is due to run now: a trigger not yet fully handled."""
+        if app in self._active or app in self._again:
+            return True
+        return app in self._queued and self._due.get(app, 0.0) <= self.clock.monotonic()
+
     def forget(self, app: str) -> None:
         """Drop a queued app (it was deleted)."""
         self._queued.pop(app, None)

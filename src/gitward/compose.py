@@ -24,6 +24,7 @@ from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
+from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.toolchain import Toolchain, default_cache_dir
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Settings:
     field_manager: str = "gitward"
     inventory_namespace: str = "gitward-system"
     concurrency: int = 32
+    git_timeout: float = DEFAULT_FETCH_TIMEOUT  # seconds for one fetch over the network
 
 
 def tool(name: str, progress: Progress | None = None) -> Path:
@@ -59,7 +61,9 @@ def tool(name: str, progress: Progress | None = None) -> Path:
 
 
 def git_source(settings: Settings) -> GitRepositorySource:
-    return GitRepositorySource((settings.cache_dir or default_cache_dir()) / "git")
+    return GitRepositorySource(
+        (settings.cache_dir or default_cache_dir()) / "git", fetch_timeout=settings.git_timeout
+    )
 
 
 def renderer(progress: Progress | None = None) -> ManifestRenderer:

@@ -35,6 +35,7 @@ from gitward.reconcile.controller import Controller, ControllerSettings
 from gitward.reconcile.metrics import Metrics, TimedGit
 from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.rollback import Rollbacks
+from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.spec.declarations import ClusterSpec, Declarations
 from gitward.store import Store
 
@@ -59,6 +60,7 @@ class ServeSettings:
     poll_interval: float = 180.0
     workers: int = 4
     cache_dir: Path | None = None
+    git_timeout: float = DEFAULT_FETCH_TIMEOUT
 
 
 class Service:
@@ -88,7 +90,10 @@ class Service:
         db = s.db_url or f"sqlite:///{s.state_dir / 'gitward.db'}"
         self.store = await Store.open(db, self.clock)
         self.compose_settings = compose.Settings(
-            kubeconfig=s.kubeconfig, context=s.context, cache_dir=s.cache_dir
+            kubeconfig=s.kubeconfig,
+            context=s.context,
+            cache_dir=s.cache_dir,
+            git_timeout=s.git_timeout,
         )
         self.git = TimedGit(compose.git_source(self.compose_settings), self.metrics)
         self.renderer = compose.renderer()

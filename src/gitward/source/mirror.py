@@ -10,6 +10,9 @@ Layout under the cache directory::
     mirrors/<hash of the credential-free URL>.git    bare repository
     mirrors/<hash>.lock                              flock(2) held while fetching
 
+A fetch over the network has a deadline (:mod:`.fetch_process`); lock files a stopped
+or killed fetch left behind are removed before the next one, under the lock.
+
 The lock is an ``flock`` on its own file, so two processes (or two threads, each with
 its own open file) never fetch into one mirror at once. Readers take no lock: libgit2
 writes objects before refs and replaces refs atomically.
@@ -29,8 +32,13 @@ from pathlib import Path
 import pygit2
 
 from gitward.model import RepoCredentials
+from gitward.source.fetch_process import (
+    DEFAULT_FETCH_TIMEOUT,
+    clear_stale_locks,
+    fetch_with_deadline,
+)
 from gitward.source.remote import RemoteHead, fetch_into
-from gitward.source.urls import RepoURL
+from gitward.source.urls import RepoURL, Transport
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +46,11 @@ log = logging.getLogger(__name__)
 class Mirror:
     """The bare mirror of one repository."""
 
-    def __init__(self, cache_dir: Path, repo: RepoURL) -> None:
+    def __init__(
+        self, cache_dir: Path, repo: RepoURL, fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
+    ) -> None:
         self.repo = repo
+        self.fetch_timeout = fetch_timeout
         self.path = cache_dir / "mirrors" / f"{repo.cache_key}.git"
         self._lock_path = cache_dir / "mirrors" / f"{repo.cache_key}.lock"
 
@@ -53,11 +64,21 @@ class Mirror:
         """Fetch every branch and tag (only what is new), then return the mirror."""
         with self._locked():
             git = self.open() or self._create()
+            clear_stale_locks(self.path)  # left by a fetch that was killed
             started = time.monotonic()
-            head = fetch_into(git, self.repo, credentials)
+            head = self._fetch(git, credentials)
             _record_head(git, head)
             log.debug("fetched %s in %.3fs", self.repo.safe, time.monotonic() - started)
         return pygit2.Repository(str(self.path))  # a fresh handle sees the new packs
+
+    def _fetch(
+        self, git: pygit2.Repository, credentials: RepoCredentials | None
+    ) -> RemoteHead | None:
+        """Local repositories in-process; network ones in a child a deadline can stop."""
+        if self.repo.transport is Transport.LOCAL:
+            return fetch_into(git, self.repo, credentials)
+        head = fetch_with_deadline(self.path, self.repo, credentials, self.fetch_timeout)
+        return None if head is None else RemoteHead(str(head["sha"]), head.get("branch"))
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

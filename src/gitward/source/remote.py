@@ -176,6 +176,13 @@ def _translate(error: Exception, repo: RepoURL, callbacks: _Callbacks) -> Source
             hint="check the repository URL and that the credentials may read it",
             transient=False,
         )
+    if _looks_like(detail, _DAMAGED_WORDS):
+        return SourceError(
+            f"{where}: the server sent damaged data ({detail}); nothing of it was kept",
+            hint="a proxy or the server's storage corrupts packs; gitward retries and keeps "
+            "serving the last good revision",
+            transient=True,
+        )
     return SourceError(
         f"{where}: {detail}",
         hint="the server could not be reached; gitward retries, check the URL and network",
@@ -184,6 +191,7 @@ def _translate(error: Exception, repo: RepoURL, callbacks: _Callbacks) -> Source
 
 
 _AUTH_WORDS = ("authenticat", "401", "403", "credential", "permission denied", "publickey")
+_DAMAGED_WORDS = ("zlib", "checksum", "corrupt", "bad object", "invalid pack", "packfile")
 _MISSING_WORDS = ("404", "not found", "could not find repository", "not appear to be a git")
 
 

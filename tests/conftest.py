@@ -38,7 +38,7 @@ settings.load_profile(os.environ.get("GITWARD_HYPOTHESIS_PROFILE", "gitward"))
 # Fixtures that start or reuse a Kubernetes control plane; a test using any of them,
 # even through other fixtures, needs the Go-built binaries and is marked ``cluster``.
 CLUSTER_FIXTURES = frozenset(
-    {"control_plane", "light_control_plane", "own_control_plane", "module_control_plane"}
+    {"control_plane", "light_control_plane", "own_control_plane", "shared_fault_plane"}
 )
 
 

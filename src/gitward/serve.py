@@ -130,7 +130,7 @@ class Service:
             metrics=self.metrics,
             rollbacks=Rollbacks(self.controller, self.store, self.git, self.engine_for),
             webhook_secret=self._webhook_secret(),
-            ready=lambda: self.ready_reason,
+            ready=lambda: self.ready_reason or self.store.problem,
             on_config_push=self._config_pushed,
         )
         config = uvicorn.Config(

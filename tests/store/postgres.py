@@ -103,6 +103,9 @@ class PostgresServer:
             "--no-sync",
         )
         self.port = free_port()
+        self._pg_start()
+
+    def _pg_start(self) -> None:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -120,6 +123,14 @@ class PostgresServer:
             "60",
             "start",
         )
+
+    def halt(self) -> None:
+        """Stop the server (``-m fast``: sessions are cut off); its data stays."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port and data."""
+        self._pg_start()
 
     def stop(self) -> None:
         try:

@@ -43,16 +43,31 @@ def _reason(error: BaseException) -> str:
     return " ".join(str(original).split()) or type(original).__name__
 
 
+_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("disk is full", "no space left"), "the disk holding {where} is full: free space there"),
+    (("locked",), "another process holds the SQLite write lock; retry, or use PostgreSQL"),
+    (
+        ("connection refused", "could not connect"),
+        "is PostgreSQL running and reachable at {where}? check the store URL",
+    ),
+    (
+        ("password authentication",),
+        "check the user and password in the store URL for {where}",
+    ),
+    (
+        ("unable to open database file", "readonly"),
+        "make {where} and its directory writable by this process, or choose another path",
+    ),
+)
+
+
 def _hint(reason: str, transient: bool, where: str) -> str:
     lowered = reason.lower()
-    if "locked" in lowered:
-        return "another process holds the SQLite write lock; retry, or use PostgreSQL"
-    if "connection refused" in lowered or "could not connect" in lowered:
-        return f"is PostgreSQL running and reachable at {where}? check the store URL"
-    if "password authentication" in lowered or ("role" in lowered and "not exist" in lowered):
+    for markers, hint in _HINTS:
+        if any(marker in lowered for marker in markers):
+            return hint.format(where=where)
+    if "role" in lowered and "not exist" in lowered:
         return f"check the user and password in the store URL for {where}"
-    if "unable to open database file" in lowered or "readonly" in lowered:
-        return f"make {where} and its directory writable by this process, or choose another path"
     if transient:
         return "this is usually temporary; gitward retries"
     return f"check the database at {where}; the error above comes from the database driver"

@@ -53,6 +53,10 @@ class Store:
         self._clock = clock
         self._closed = False
         self.owner = owner
+        # Sync results whose write failed on a transient error (the database was down):
+        # recorded before the next write, so no sync stays Running once it is back.
+        self._unrecorded: dict[int, tuple[dict[str, Any], tuple[ObjectAction, ...]]] = {}
+        self.problem = ""  # why the last access failed; "" once the database answers
 
     @classmethod
     async def open(cls, url: str, clock: Clock, *, owner: str = DEFAULT_OWNER) -> Store:
@@ -199,10 +203,32 @@ class Store:
         }
         if sha is not None:
             values["sha"] = sha
+        try:
+            return await self._finish(sync_id, values, actions)
+        except StoreError as e:
+            if e.transient:  # keep it: the next write records it (see _record_late)
+                self._unrecorded[sync_id] = (values, actions)
+            raise
+
+    async def _finish(
+        self, sync_id: int, values: dict[str, Any], actions: tuple[ObjectAction, ...]
+    ) -> SyncRecord:
         async with self._write(f"record the end of sync {sync_id}") as conn:
             if not await syncs.finish(conn, sync_id, values, actions):
                 raise await self._not_running(conn, sync_id)
             return await self._sync_of(conn, sync_id)
+
+    @property
+    def unrecorded(self) -> int:
+        """How many finished syncs wait to be written (the database was unavailable)."""
+        return len(self._unrecorded)
+
+    async def _record_late(self) -> None:
+        """Write the results that could not be written when their syncs ended."""
+        for sync_id, (values, actions) in sorted(self._unrecorded.items()):
+            async with self._transaction(self._engine, f"record the end of sync {sync_id}") as c:
+                await syncs.finish(c, sync_id, values, actions)  # False: already Interrupted
+            del self._unrecorded[sync_id]
 
     async def get_sync(self, sync_id: int) -> SyncRecord | None:
         async with self._read(f"read sync {sync_id}") as conn:
@@ -280,6 +306,8 @@ class Store:
 
     @asynccontextmanager
     async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
+        if self._unrecorded:
+            await self._record_late()
         async with self._transaction(self._engine, action) as conn:
             yield conn
 
@@ -289,9 +317,15 @@ class Store:
     ) -> AsyncIterator[AsyncConnection]:
         if self._closed:
             raise StoreError(f"store: cannot {action}: the store is closed")
-        with translated(action, self._target.display):
-            async with engine.begin() as conn:
-                yield conn
+        try:
+            with translated(action, self._target.display):
+                async with engine.begin() as conn:
+                    yield conn
+        except StoreError as e:
+            if e.transient:
+                self.problem = e.message
+            raise
+        self.problem = ""
 
     async def _status_of(self, conn: AsyncConnection, app: str) -> AppStatus:
         found = await status.get(conn, app)

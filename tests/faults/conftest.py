@@ -20,13 +20,18 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from lightkube import Client
 
 from gitward.devcluster import ClusterState, ControlPlane, processes
 from gitward.devcluster.probe import Endpoint, ProbeError
 from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
+from tests.conftest import client_for
+from tests.engine.conftest import repo
 from tests.serve.conftest import WEBHOOK_SECRET, Running
 from tests.support.waiting import eventually_sync
+
+__all__ = ["Plane", "ServeOn", "repo"]  # repo: a shared fixture
 
 
 class Plane:
@@ -35,6 +40,19 @@ class Plane:
     def __init__(self, plane: ControlPlane, state: ClusterState) -> None:
         self.plane = plane
         self.state = state
+        self._admin: Client | None = None
+
+    @property
+    def admin(self) -> Client:
+        """A lightkube client as the cluster's admin (closed with the plane)."""
+        if self._admin is None:
+            self._admin = client_for(self.state)
+        return self._admin
+
+    def down(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+        self.plane.down()
 
     @property
     def kubeconfig(self) -> str:
@@ -98,9 +116,14 @@ def own_control_plane(tmp_path: Path) -> Iterator[Plane]:
     """etcd + kube-apiserver of this test alone, in its tmp dir; stopped afterwards."""
     plane = ControlPlane(tmp_path / "control-plane", ready_timeout=180.0)
     try:
-        yield Plane(plane, plane.up("light"))
-    finally:
+        broken = Plane(plane, plane.up("light"))
+    except BaseException:
         plane.down()
+        raise
+    try:
+        yield broken
+    finally:
+        broken.down()
 
 
 @pytest.fixture(scope="package")
@@ -109,9 +132,14 @@ def shared_fault_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pla
     Kubernetes (so sharing it is safe); still not the session's."""
     plane = ControlPlane(tmp_path_factory.mktemp("fault-control-plane"), ready_timeout=180.0)
     try:
-        yield Plane(plane, plane.up("light"))
-    finally:
+        shared = Plane(plane, plane.up("light"))
+    except BaseException:
         plane.down()
+        raise
+    try:
+        yield shared
+    finally:
+        shared.down()
 
 
 ServeOn = Callable[..., Awaitable[Running]]

@@ -31,7 +31,6 @@ from gitward.model.plan import Outcome
 from gitward.ports import SystemClock
 from gitward.store import Store
 from gitward.store.errors import StoreError
-from tests.conftest import client_for
 from tests.engine.conftest import GitRepo
 from tests.faults.conftest import Plane, ServeOn
 from tests.serve.conftest import Running, application
@@ -132,7 +131,7 @@ async def test_postgresql_restarted_while_a_sync_finishes(
     server = PostgresServer()  # of this test alone: it is stopped under the test
     try:
         server.start()
-        kube = client_for(shared_fault_plane.state)
+        kube = shared_fault_plane.admin
         namespace = new_namespace(kube)
         repo.write({"app/db.yaml": NEVER_READY, "app/after.yaml": AFTER})
         repo.commit()
@@ -220,7 +219,7 @@ async def test_a_result_that_could_not_be_written_is_written_when_the_disk_has_r
 async def test_sqlite_disk_full_while_a_sync_finishes(
     small_disk: Path, shared_fault_plane: Plane, serve_on: ServeOn, repo: GitRepo
 ) -> None:
-    kube = client_for(shared_fault_plane.state)
+    kube = shared_fault_plane.admin
     namespace = new_namespace(kube)
     repo.write({"app/db.yaml": NEVER_READY, "app/after.yaml": AFTER})
     repo.commit()

@@ -120,7 +120,7 @@ class KubeClient:
                 if self.observer is not None:
                     self.observer(label, time.monotonic() - started, 0)
                 raise UnreachableError(
-                    f"{method} {path} failed: {type(e).__name__}: {e}",
+                    f"{method} {path} failed: {_describe(e, self._http.timeout.read)}",
                     subject=subject,
                     hint=f"is the cluster {self._name!r} running and reachable? "
                     "check --kubeconfig and --context",
@@ -172,7 +172,7 @@ class KubeClient:
                     yield rest
         except (httpx.TransportError, httpx.DecodingError) as e:
             raise UnreachableError(
-                f"{label} {path} failed: {type(e).__name__}: {e}",
+                f"{label} {path} failed: {_describe(e, read_timeout)}",
                 hint=f"is the cluster {self._name!r} running and reachable?",
             ) from e
 
@@ -308,3 +308,11 @@ def _status(response: httpx.Response) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {"message": response.text[:500]}
     return data if isinstance(data, dict) else {"message": str(data)[:500]}
+
+
+def _describe(error: Exception, read_timeout: float | None) -> str:
+    """The transport error in words: httpx's timeouts carry no message of their own."""
+    detail = str(error) or "no detail"
+    if isinstance(error, httpx.ReadTimeout) and read_timeout is not None:
+        detail = f"no answer within {read_timeout:g}s (the API server or its etcd may hang)"
+    return f"{type(error).__name__}: {detail}"

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
-from gitward.model import RepoCredentials
+from gitward.model import DecryptionKeys, RepoCredentials
 from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
@@ -42,6 +42,8 @@ class Settings:
     inventory_namespace: str = "gitward-system"
     concurrency: int = 32
     git_timeout: float = DEFAULT_FETCH_TIMEOUT  # seconds for one fetch over the network
+    # Age identities for SOPS files (--decryption-key-file); apps may add their own.
+    keys: DecryptionKeys = field(default_factory=DecryptionKeys)
 
 
 def tool(name: str, progress: Progress | None = None) -> Path:
@@ -87,6 +89,7 @@ def engine(settings: Settings, cluster: KubeClient, progress: Progress | None = 
         inventory=InventoryStore(cluster, settings.inventory_namespace),
         field_manager=settings.field_manager,
         credentials=lambda _url: credentials,
+        keys=settings.keys,
     )
 
 

@@ -17,7 +17,8 @@ loop retries transient errors with backoff and reports permanent ones at once.
     │   ├── RevisionNotFoundError  the branch, tag, SHA or semver range matched nothing
     │   └── PathEscapeError        a path or symlink points outside the repository
     ├── RenderError                a manifest could not be turned into objects (file, line)
-    │   └── DuplicateObjectError   two sources render the same object
+    │   ├── DuplicateObjectError   two sources render the same object
+    │   └── DecryptionError        an encrypted file: no key for it, or tampered (MAC)
     ├── KubeError                  the Kubernetes API refused or could not be reached
     │   ├── UnreachableError       no answer (transient)
     │   ├── ConflictError          another field manager owns a field we set
@@ -123,6 +124,12 @@ class RenderError(GitwardError):
 
 class DuplicateObjectError(RenderError):
     """Two documents render to the same object; both sources are named."""
+
+
+class DecryptionError(RenderError):
+    """A SOPS-encrypted file could not be decrypted: no key matches one of its
+    recipients, or its MAC does not match (changed after encryption). Never carries a
+    decrypted value or a key; the whole render fails, so nothing is applied encrypted."""
 
 
 class KubeError(GitwardError):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from gitward.model import (
     ApiResource,
+    DecryptionKeys,
     GroupKind,
     JsonObject,
     RepoCredentials,
@@ -102,6 +103,9 @@ class RenderRequest:
     namespace: str | None = None  # the destination namespace (Helm's --namespace)
     kube_version: str | None = None  # the target cluster's version, for .Capabilities
     api_versions: tuple[str, ...] = ()  # the target cluster's API versions, for Helm
+    keys: DecryptionKeys = field(
+        default_factory=DecryptionKeys
+    )  # for SOPS-encrypted files (in memory only)
 
 
 class GitSource(Protocol):

@@ -28,7 +28,7 @@ from gitward.errors import ConfigError, GitwardError
 from gitward.kube.cache import LiveCache
 from gitward.kube.client import KubeClient
 from gitward.kube.watch import EventType
-from gitward.model import AppSpec, GroupKind, JsonObject
+from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject
 from gitward.ports import SystemClock
 from gitward.reconcile.config import ConfigLocation, ConfigSource
 from gitward.reconcile.controller import Controller, ControllerSettings
@@ -61,6 +61,7 @@ class ServeSettings:
     workers: int = 4
     cache_dir: Path | None = None
     git_timeout: float = DEFAULT_FETCH_TIMEOUT
+    keys: DecryptionKeys = field(default_factory=DecryptionKeys)  # --decryption-key-file
 
 
 class Service:
@@ -178,7 +179,9 @@ class Service:
     def engine_for(self, spec: AppSpec) -> Engine:
         name, client = self._cluster_for(spec)
         if name not in self.engines:
-            self.engines[name] = Engine(self.git, self.renderer, client, live=self.caches[name])
+            self.engines[name] = Engine(
+                self.git, self.renderer, client, live=self.caches[name], keys=self.settings.keys
+            )
         return self.engines[name]
 
     async def track(self, spec: AppSpec, kinds: set[GroupKind]) -> None:

@@ -19,6 +19,7 @@ from gitward.compose import Settings
 from gitward.errors import ConfigError
 from gitward.model import (
     AppSpec,
+    DecryptionKeys,
     Destination,
     DirectoryOptions,
     HelmOptions,
@@ -116,6 +117,13 @@ PasswordFile = Annotated[
 ]
 SshKey = Annotated[
     Path | None, typer.Option(help="SSH private key for Git.", rich_help_panel=SOURCE)
+]
+DecryptionKeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="age identity file (as age-keygen writes it) to decrypt SOPS-encrypted files.",
+        rich_help_panel=SOURCE,
+    ),
 ]
 KnownHosts = Annotated[
     Path | None, typer.Option(help="known_hosts file for Git over SSH.", rich_help_panel=SOURCE)
@@ -222,6 +230,7 @@ def settings(
     password_file: Path | None = None,
     ssh_key: Path | None = None,
     known_hosts: Path | None = None,
+    decryption_key_file: Path | None = None,
 ) -> Settings:
     password = os.environ.get("GITWARD_GIT_PASSWORD")
     if password_file is not None:
@@ -237,4 +246,23 @@ def settings(
             ssh_private_key_file=str(ssh_key) if ssh_key else None,
             known_hosts_file=str(known_hosts) if known_hosts else None,
         )
-    return Settings(kubeconfig=kubeconfig, context=context, credentials=credentials)
+    return Settings(
+        kubeconfig=kubeconfig,
+        context=context,
+        credentials=credentials,
+        keys=read_keys(decryption_key_file),
+    )
+
+
+def read_keys(path: Path | None) -> DecryptionKeys:
+    """The age identities of ``--decryption-key-file``, or none."""
+    if path is None:
+        return DecryptionKeys()
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(f"cannot read --decryption-key-file {path}: {e.strerror}") from e
+    # Imported here: pyrage and cryptography are needed only when a key file is given.
+    from gitward.render.sops import parse_identities  # noqa: PLC0415
+
+    return parse_identities(text, f"--decryption-key-file {path}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -22,6 +22,7 @@ from gitward.cli.report import DiffPrinter, SyncReporter, sync_table, sync_to_da
 from gitward.model import SyncOption
 from gitward.reconcile.pipeline import SyncOptions, SyncResult, render_app
 
+MASK = "**masked: gitward render --show-secrets prints it**"
 Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")]
 
 
@@ -53,7 +54,12 @@ def render(
     password_file: f.PasswordFile = None,
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
+    decryption_key_file: f.DecryptionKeyFile = None,
     output: Annotated[str, typer.Option("-o", "--output", help="yaml or json.")] = "yaml",
+    show_secrets: Annotated[
+        bool,
+        typer.Option(help="With --decryption-key-file: print Secret values instead of masks."),
+    ] = False,
 ) -> None:
     """Render an application's manifests at a revision, as a YAML stream (sorted)."""
     flags = f.AppFlags(
@@ -73,7 +79,11 @@ def render(
     )
     app = f.build_app(flags)
     settings = f.settings(
-        username=username, password_file=password_file, ssh_key=ssh_key, known_hosts=known_hosts
+        username=username,
+        password_file=password_file,
+        ssh_key=ssh_key,
+        known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
     )
     progress = ConsoleProgress()
     rendered = asyncio.run(
@@ -83,6 +93,7 @@ def render(
             app,
             settings.credentials,
             kube_version=kube_version,
+            keys=settings.keys,
         )
     )
     err_console.print(
@@ -90,10 +101,23 @@ def render(
         f"{rendered.revision.repo_url} at {rendered.revision.sha}"
     )
     bodies = [r.body for r in rendered.resources]
+    if settings.keys and not show_secrets:
+        bodies = [_masked(body) for body in bodies]
     if output == "json":
         sys.stdout.write(orjson.dumps(bodies, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(yaml.dump_all(bodies, Dumper=yaml.CSafeDumper, sort_keys=False))
+
+
+def _masked(body: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with its values masked (they may have been decrypted), as Flux's build does."""
+    if body.get("kind") != "Secret" or body.get("apiVersion") != "v1":
+        return body
+    masked = dict(body)
+    for field in ("data", "stringData"):
+        if isinstance(body.get(field), dict):
+            masked[field] = dict.fromkeys(body[field], MASK)
+    return masked
 
 
 def diff(
@@ -116,6 +140,7 @@ def diff(
     password_file: f.PasswordFile = None,
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
+    decryption_key_file: f.DecryptionKeyFile = None,
     prune: Annotated[
         bool | None,
         typer.Option("--prune/--no-prune", help="Show prunes \\[default: the app's policy]."),
@@ -145,6 +170,7 @@ def diff(
         password_file=password_file,
         ssh_key=ssh_key,
         known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
     )
     options = SyncOptions(prune=prune, dry_run=True, full_compare=True)
 
@@ -179,6 +205,7 @@ def sync(
     password_file: f.PasswordFile = None,
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
+    decryption_key_file: f.DecryptionKeyFile = None,
     prune: Annotated[
         bool | None,
         typer.Option(
@@ -237,6 +264,7 @@ def sync(
         password_file=password_file,
         ssh_key=ssh_key,
         known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
     )
     options = SyncOptions(
         prune=prune,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gitward import logs
+from gitward.cli.appflags import read_keys
 from gitward.cli.output import err_console
 from gitward.errors import ConfigError
 from gitward.reconcile.config import ConfigLocation
@@ -67,6 +68,10 @@ def serve(
         float, typer.Option(help="Seconds between polls of each app (with ±10% jitter).")
     ] = 180.0,
     workers: Annotated[int, typer.Option(help="Apps reconciled in parallel at most.")] = 4,
+    decryption_key_file: Annotated[
+        Path | None,
+        typer.Option(help="age identity file to decrypt SOPS-encrypted files of every app."),
+    ] = None,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -90,6 +95,7 @@ def serve(
         webhook_secret_file=webhook_secret_file,
         poll_interval=poll_interval,
         workers=workers,
+        keys=read_keys(decryption_key_file),
     )
 
     async def announce(service: Service) -> None:

@@ -20,6 +20,7 @@ from gitward.model.app import (
 )
 from gitward.model.discovery import ApiResource
 from gitward.model.health import HEALTHY, NOTHING_DEPLOYED, Health, HealthStatus, worst
+from gitward.model.keys import Decryption, DecryptionKeys
 from gitward.model.plan import (
     PHASE_ORDER,
     Action,
@@ -51,6 +52,8 @@ __all__ = [
     "AppSpec",
     "Change",
     "ChangeSet",
+    "Decryption",
+    "DecryptionKeys",
     "Destination",
     "DirectoryOptions",
     "FieldChange",

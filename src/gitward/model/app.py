@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gitward.model.keys import Decryption
+
 
 @dataclass(frozen=True)
 class RepoCredentials:
@@ -159,3 +161,4 @@ class AppSpec:
     depends_on: tuple[str, ...] = ()
     suspend: bool = False
     project: str = "default"
+    decryption: Decryption | None = None  # SOPS keys from a Secret (spec.decryption)

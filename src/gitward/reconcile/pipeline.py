@@ -30,6 +30,7 @@ from gitward.model import (
     AppSpec,
     Change,
     ChangeSet,
+    DecryptionKeys,
     GroupKind,
     Health,
     HealthRule,
@@ -56,6 +57,7 @@ from gitward.ports import (
     RenderRequest,
     SystemClock,
 )
+from gitward.reconcile.decryption import app_keys
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ async def render_app(
     *,
     kube_version: str | None = None,
     api_versions: tuple[str, ...] = (),
+    keys: DecryptionKeys | None = None,
 ) -> Rendered:
     """Source and render: the objects ``app`` declares at its revision (no cluster needed)."""
     source = app.source
@@ -135,6 +138,7 @@ async def render_app(
         namespace=app.destination.namespace,
         kube_version=kube_version,
         api_versions=api_versions,
+        keys=keys or DecryptionKeys(),
     )
     resources = await asyncio.to_thread(renderer.render, request)
     return Rendered(revision, resources)
@@ -154,6 +158,7 @@ class Engine:
         field_manager: str = "gitward",
         credentials: Callable[[str], RepoCredentials | None] | None = None,
         live: LiveView | None = None,
+        keys: DecryptionKeys | None = None,
     ) -> None:
         self.git = git
         self.renderer = renderer
@@ -164,6 +169,7 @@ class Engine:
         self.field_manager = field_manager
         self.credentials = credentials or (lambda _url: None)
         self.live = live
+        self.keys = keys or DecryptionKeys()  # for every app; each may add its own Secret's
         self._namespaces: set[str] = set()  # destination namespaces known to exist
 
     def health_check(self, app: AppSpec) -> HealthCheck:
@@ -184,6 +190,7 @@ class Engine:
             self.credentials(app.source.repo_url),
             kube_version=await self.cluster.server_version(),
             api_versions=tuple(await self.cluster.api_versions()),
+            keys=self.keys + await app_keys(self.cluster, app),
         )
 
     async def plan(self, app: AppSpec, options: SyncOptions, rendered: Rendered) -> Planned:

@@ -34,6 +34,7 @@ def cache_key(request: RenderRequest) -> Hashable:
         request.kube_version,
         request.api_versions,
         request.app_name,
+        request.keys,  # another key may decrypt what this one could not
     )
 
 

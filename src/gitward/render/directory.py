@@ -26,10 +26,11 @@ from pathlib import Path, PurePath
 
 from gitward.errors import RenderError
 from gitward.loading import LimitExceeded, check_length
-from gitward.model import DirectoryOptions, Resource
+from gitward.model import DecryptionKeys, DirectoryOptions, Resource
 from gitward.paths import confine
 from gitward.render.globs import PathFilter
 from gitward.render.parse import file_locator, limit_error, parse_json, parse_yaml
+from gitward.render.sops import decrypt_manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _NOT_RENDERED = {
@@ -106,8 +107,13 @@ def _read(root: Path, path: str) -> str:
         raise RenderError(f"cannot read the file: {e.strerror}", location=path) from e
 
 
-def render_directory(root: Path, app_path: str, options: DirectoryOptions) -> list[Resource]:
-    """The objects in the files of ``app_path`` (relative to the repository ``root``)."""
+def render_directory(
+    root: Path, app_path: str, options: DirectoryOptions, keys: DecryptionKeys | None = None
+) -> list[Resource]:
+    """The objects in the files of ``app_path`` (relative to the repository ``root``).
+
+    SOPS-encrypted files are decrypted with ``keys`` (:mod:`gitward.render.sops`); one
+    that cannot be decrypted fails the whole render."""
     real_root = root.resolve()
     app_dir = confine(real_root, app_path, what="application path")
     if not app_dir.is_dir():
@@ -128,9 +134,13 @@ def render_directory(root: Path, app_path: str, options: DirectoryOptions) -> li
             continue
         path = repo_path(base, relative)
         text = _read(real_root, path)
+        decrypted = decrypt_manifest(text, path, keys or DecryptionKeys())
+        read += 1
+        if decrypted is not None:
+            resources.extend(decrypted)
+            continue
         parse = parse_json if relative.endswith(".json") else parse_yaml
         resources.extend(parse(text, label=path, locate=file_locator(path)))
-        read += 1
     if not read and any(why != DOCUMENTATION for why in ignored.values()):
         raise _nothing_rendered(base, ignored)
     return resources

@@ -27,12 +27,13 @@ import yaml
 
 from gitward.errors import RenderError
 from gitward.loading import load_one
-from gitward.model import KustomizeOptions, Resource, SourceLocation
+from gitward.model import DecryptionKeys, KustomizeOptions, Resource, SourceLocation
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
 from gitward.render.helm import is_test_hook
 from gitward.render.parse import parse_yaml
 from gitward.render.process import offline_environment, run_tool
+from gitward.render.secretfiles import DEFAULT_PLAINTEXT_DIR, decrypted_tree, raise_for
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REFERENCE_FIELDS = ("resources", "bases", "components")
@@ -62,9 +63,10 @@ def _references(kustomization: Path, label: str) -> list[str]:
     return found
 
 
-def check_kustomization_tree(root: Path, app_dir: Path) -> None:
+def check_kustomization_tree(root: Path, app_dir: Path) -> set[Path]:
     """Refuse if the kustomization at ``app_dir`` refers, transitively, to a local
-    directory outside the repository ``root`` (both resolved)."""
+    directory outside the repository ``root`` (both resolved); return the directories
+    it reads (every file kustomize loads is under one of them)."""
     seen: set[Path] = set()
     pending = [app_dir]
     while pending:
@@ -84,6 +86,7 @@ def check_kustomization_tree(root: Path, app_dir: Path) -> None:
             target = confine(root, relative, what=f"{label} entry {entry!r}")
             if target.is_dir():
                 pending.append(target)
+    return seen
 
 
 def kustomize_argv(binary: Path, app_dir: Path, options: KustomizeOptions, helm: Path) -> list[str]:
@@ -102,8 +105,13 @@ def render_kustomize(
     helm: Path,
     search_path: str,
     timeout: float,
+    keys: DecryptionKeys | None = None,
+    plaintext_dir: Path = DEFAULT_PLAINTEXT_DIR,
 ) -> list[Resource]:
-    """The objects ``kustomize build`` produces for ``app_path`` in the repository ``root``."""
+    """The objects ``kustomize build`` produces for ``app_path`` in the repository ``root``.
+
+    SOPS-encrypted files in the kustomization's directories are decrypted with ``keys``
+    into a private copy under ``plaintext_dir`` (:mod:`gitward.render.secretfiles`)."""
     real_root = root.resolve()
     app_dir = confine(real_root, app_path, what="application path")
     location = repo_path(app_path)
@@ -114,17 +122,27 @@ def render_kustomize(
             hint="add one, or render the directory as plain manifests",
         )
     check_tree_symlinks(real_root, real_root)
-    check_kustomization_tree(real_root, app_dir)
-    with tempfile.TemporaryDirectory(prefix="gitward-kustomize-") as home:
-        env = offline_environment(Path(home), search_path)
-        output = run_tool(
-            kustomize_argv(kustomize, app_dir, options, helm),
-            what="kustomize build",
-            location=location,
-            env=env,
-            cwd=Path(home),
-            timeout=timeout,
-        )
+    directories = check_kustomization_tree(real_root, app_dir)
+    with (
+        tempfile.TemporaryDirectory(prefix="gitward-kustomize-") as home,
+        decrypted_tree(
+            real_root, directories, keys or DecryptionKeys(), plaintext_dir, location
+        ) as copy,
+    ):
+        build_dir = app_dir if copy is None else copy.root / app_dir.relative_to(real_root)
+        try:
+            output = run_tool(
+                kustomize_argv(kustomize, build_dir, options, helm),
+                what="kustomize build",
+                location=location,
+                env=offline_environment(Path(home), search_path),
+                cwd=Path(home),
+                timeout=timeout,
+            )
+        except RenderError as e:
+            if copy is None:
+                raise
+            raise_for(copy, e, real_root)
     source_path = repo_path(str(app_dir.relative_to(real_root)))
 
     def locate(line: int, index: int) -> SourceLocation:

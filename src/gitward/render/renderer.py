@@ -29,6 +29,8 @@ from gitward.render.directory import render_directory
 from gitward.render.helm import HelmRun, render_helm
 from gitward.render.kustomize import kustomization_file, render_kustomize
 from gitward.render.output import finish
+from gitward.render.secretfiles import DEFAULT_PLAINTEXT_DIR
+from gitward.render.sops import refuse_encrypted
 
 DEFAULT_SEARCH_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -38,11 +40,14 @@ class RenderTools:
     """The programs the renderer runs, injected (the render stage builds none itself).
 
     ``search_path`` is the ``PATH`` of their runs; kustomize looks up ``git`` on it.
+    ``plaintext_dir`` must be a memory filesystem: decrypted SOPS files for kustomize
+    are written there for the length of one run.
     """
 
     kustomize: Path
     helm: Path
     search_path: str = DEFAULT_SEARCH_PATH
+    plaintext_dir: Path = DEFAULT_PLAINTEXT_DIR  # a tmpfs for decrypted kustomize inputs
 
 
 def detect_renderer(root: Path, app_path: str) -> RendererKind:
@@ -98,11 +103,11 @@ class ManifestRenderer:
             )
         kind = source.renderer() or detect_renderer(request.root, source.path)
         if kind is RendererKind.KUSTOMIZE:
-            return finish(self._kustomize(request), origin="kustomize output")
+            return refuse_encrypted(finish(self._kustomize(request), origin="kustomize output"))
         if kind is RendererKind.HELM:
-            return finish(self._helm(request), origin="helm template output")
+            return refuse_encrypted(finish(self._helm(request), origin="helm template output"))
         options = source.directory or DirectoryOptions()
-        return finish(render_directory(request.root, source.path, options))
+        return finish(render_directory(request.root, source.path, options, request.keys))
 
     def _kustomize(self, request: RenderRequest) -> list[Resource]:
         return render_kustomize(
@@ -113,6 +118,8 @@ class ManifestRenderer:
             helm=self._tools.helm,
             search_path=self._tools.search_path,
             timeout=self._timeout,
+            keys=request.keys,
+            plaintext_dir=self._tools.plaintext_dir,
         )
 
     def _helm(self, request: RenderRequest) -> list[Resource]:

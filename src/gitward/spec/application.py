@@ -2,9 +2,9 @@
 
 Accepted: ``gitward.dev/v1alpha1`` and Argo CD's ``argoproj.io/v1alpha1``, with Argo
 CD's field names, so an Argo CD Application works unchanged. gitward's own extras
-(``dependsOn``, ``healthChecks``, ``suspend``) sit beside them. A field gitward does not
-know is an error naming it; a known Argo CD field that gitward does not implement yet
-is an error saying so — never silently ignored.
+(``dependsOn``, ``healthChecks``, ``suspend``, and Flux's ``decryption``) sit beside
+them. A field gitward does not know is an error naming it; a known Argo CD field that
+gitward does not implement yet is an error saying so — never silently ignored.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from gitward.errors import ConfigError
 from gitward.model import (
     AppSpec,
+    Decryption,
     Destination,
     DirectoryOptions,
     HealthRule,
@@ -165,7 +166,23 @@ def _app(name: str, spec: _Reader) -> AppSpec:
         health_rules=tuple(_health(r) for r in spec.items("healthChecks")),
         depends_on=spec.strings("dependsOn"),
         suspend=spec.bool_("suspend"),
+        decryption=_decryption(spec.child("decryption")),
     )
+
+
+def _decryption(r: _Reader | None) -> Decryption | None:
+    """Flux's ``spec.decryption``: ``provider: sops`` and an optional ``secretRef.name``."""
+    if r is None:
+        return None
+    provider = r.str_("provider", required=True)
+    if provider != "sops":
+        raise r.fail("provider", f"{provider!r} is not supported; use sops")
+    ref = r.child("secretRef")
+    name = ref.str_("name", required=True) if ref is not None else None
+    if ref is not None:
+        ref.finish()
+    r.finish()
+    return Decryption(provider="sops", secret_name=name)
 
 
 def _source(r: _Reader) -> SourceSpec:

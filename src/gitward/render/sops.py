@@ -1,0 +1,359 @@
+"""Decrypt SOPS files at render, natively: age (pyrage) for the data key, AES-GCM per value.
+
+A SOPS file keeps its structure in clear and replaces values by
+``ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]``. The 32-byte data key is encrypted
+once per recipient in the ``sops`` metadata (for age: an armored age file per
+recipient). Each value is AES-256-GCM with the data key, its 32-byte IV, and the value's
+path as additional data (``data:password:``, list items keep their parent's path). The
+MAC is SHA-512 over every value in file order (or only the encrypted ones with
+``mac_only_encrypted``), upper-case hex, itself encrypted with the ``lastmodified``
+timestamp as additional data. A MAC that does not match means the file was changed after
+encryption: that is an error, as in ``sops``. Which values are encrypted follows the
+file's ``encrypted_regex``/``unencrypted_regex``/``encrypted_suffix``/``unencrypted_suffix``.
+Comment-based rules (``encrypted_comment_regex``) need the comments, which are not kept
+here; such files are refused with a message saying so. PGP and cloud KMS keys are not
+supported: gitward renders offline and decrypts with age identities only.
+
+Why native and not the ``sops`` binary: no process per file, keys never leave this
+process (no key file, no environment), and no Go binary to install next to gitward.
+Interop with the pinned ``sops`` is tested both ways. See docs/secrets.md.
+
+Before: :mod:`gitward.render.directory` and :mod:`gitward.render.secretfiles` find
+encrypted files. After: the plaintext objects go on through :mod:`gitward.render.parse`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyrage
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gitward.errors import ConfigError, DecryptionError
+from gitward.model import DecryptionKeys, Resource, SourceLocation
+from gitward.render.parse import objects_of
+from gitward.render.sops_stores import SopsFormat, load
+
+_ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
+# sops starts the MAC with these bytes when only encrypted values are covered.
+_MAC_ONLY_ENCRYPTED_INIT = bytes.fromhex(
+    "8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69"
+)
+_NOT_SUPPORTED = ("encrypted_comment_regex", "unencrypted_comment_regex")
+
+
+# ------------------------------------------------------------------ keys
+
+
+def parse_identities(text: str, origin: str) -> DecryptionKeys:
+    """The age identities of a file as ``age-keygen`` writes it (``#`` lines are comments).
+
+    Errors name the line number only: a line of this file may be a private key.
+    """
+    found: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not stripped.startswith("AGE-SECRET-KEY-1"):
+            raise ConfigError(
+                f"{origin}: line {number} is not an age identity (AGE-SECRET-KEY-1...)",
+                hint="give an identity file as age-keygen writes it; SSH and plugin "
+                "identities are not supported",
+            )
+        try:
+            pyrage.x25519.Identity.from_str(stripped)
+        except pyrage.IdentityError as e:
+            raise ConfigError(f"{origin}: line {number} is not a valid age identity") from e
+        found.append(stripped)
+    if not found:
+        raise ConfigError(f"{origin}: holds no age identity (AGE-SECRET-KEY-1...)")
+    return DecryptionKeys(tuple(found), (origin,))
+
+
+@dataclass(frozen=True)
+class _Keyring:
+    identities: tuple[pyrage.x25519.Identity, ...]
+    recipients: frozenset[str]  # the public keys of ``identities``
+
+
+@functools.lru_cache(maxsize=32)
+def _keyring(keys: DecryptionKeys) -> _Keyring:
+    identities = tuple(pyrage.x25519.Identity.from_str(k) for k in keys.age)
+    return _Keyring(identities, frozenset(str(i.to_public()) for i in identities))
+
+
+# ------------------------------------------------------------------ metadata and data key
+
+
+def _recipients(metadata: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """age entries (recipient, enc) and descriptions of the other keys, all groups."""
+    groups = metadata.get("key_groups")
+    if isinstance(groups, list) and len(groups) > 1:
+        raise DecryptionError(
+            "the file uses Shamir secret sharing over several key groups, which gitward "
+            "does not support",
+            hint="encrypt it for one group of age recipients",
+        )
+    sources = [metadata, *(g for g in (groups or []) if isinstance(g, dict))]
+    age: list[dict[str, Any]] = []
+    other: list[str] = []
+    for source in sources:
+        age += [e for e in source.get("age") or [] if isinstance(e, dict)]
+        for name, field in (("pgp", "fp"), ("kms", "arn"), ("gcp_kms", "resource_id")):
+            other += [
+                f"{name} {e.get(field)}" for e in source.get(name) or [] if isinstance(e, dict)
+            ]
+        for name in ("azure_kv", "hc_vault", "hckms"):
+            other += [name] * len(source.get(name) or [])
+    return age, other
+
+
+def _data_key(metadata: dict[str, Any], keys: DecryptionKeys) -> bytes:
+    age, other = _recipients(metadata)
+    recipients = [str(e.get("recipient", "")) for e in age]
+    ring = _keyring(keys) if keys else _Keyring((), frozenset())
+    # Entries for one of our public keys first; then the rest (a recipient string may be
+    # written differently, age will tell).
+    ordered = sorted(age, key=lambda e: str(e.get("recipient", "")) not in ring.recipients)
+    if ring.identities:
+        for entry in ordered:
+            try:
+                key = pyrage.decrypt(str(entry.get("enc", "")).encode(), list(ring.identities))
+            except pyrage.DecryptError:
+                continue
+            if len(key) == 32:
+                return key
+    wanted = ", ".join(recipients + other) or "no recipients at all"
+    given = (
+        f"the {len(ring.identities)} key(s) from {', '.join(keys.origins)} "
+        f"(public: {', '.join(sorted(ring.recipients))}) match none of them"
+        if keys
+        else "no decryption key was given"
+    )
+    raise DecryptionError(
+        f"cannot decrypt this SOPS file: it is encrypted for {wanted}; {given}",
+        hint="pass an age identity for one of these recipients with --decryption-key-file, "
+        "or name a Secret holding it in spec.decryption.secretRef",
+    )
+
+
+# ------------------------------------------------------------------ values and the MAC
+
+
+def _go_float(value: float) -> str:
+    """``strconv.FormatFloat(value, 'f', -1, 64)``."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _mac_bytes(value: Any) -> bytes:
+    """``sops.ToBytes``: what a value contributes to the MAC."""
+    if isinstance(value, bool):
+        return b"True" if value else b"False"
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, int):
+        return str(value).encode()
+    if isinstance(value, float):
+        return _go_float(value).encode()
+    return str(value).encode()
+
+
+def _decrypt_value(text: str, key: bytes, aad: str) -> tuple[Any, bytes]:
+    """A decrypted value and its bytes; errors never show the value or the ciphertext."""
+    if text == "":
+        return "", b""
+    match = _ENC.match(text)
+    if match is None:
+        raise DecryptionError(f"the value at {aad!r} should be encrypted but is not")
+    try:
+        data, iv, tag = (base64.b64decode(part, validate=True) for part in match.groups()[:3])
+        plain = AESGCM(key).decrypt(iv, data + tag, aad.encode())
+    except (binascii.Error, ValueError, InvalidTag) as e:
+        raise DecryptionError(
+            f"the value at {aad!r} does not decrypt with the file's data key "
+            "(the file was changed after it was encrypted)"
+        ) from e
+    kind = match.group(4)
+    value = _typed(kind, plain, aad)
+    return value, plain if kind in ("bytes", "time") else _mac_bytes(value)
+
+
+def _typed(kind: str, plain: bytes, aad: str) -> Any:
+    """The value of a decrypted ``type:`` as ``sops`` returns it (bytes and times as text)."""
+    text = plain.decode(errors="replace")
+    if kind in ("str", "bytes", "time"):
+        return text
+    if kind == "bool":
+        return text.lower() in ("1", "t", "true")
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError as e:
+        raise DecryptionError(f"the value at {aad!r} is not a valid {kind}") from e
+    raise DecryptionError(f"the value at {aad!r} has an unknown type {kind!r}")
+
+
+def _check_supported(metadata: dict[str, Any]) -> None:
+    for name in _NOT_SUPPORTED:
+        if metadata.get(name):
+            raise DecryptionError(
+                f"{name} is not supported: gitward does not read YAML comments",
+                hint="encrypt with encrypted_regex or a suffix rule instead",
+            )
+
+
+@dataclass
+class _Walk:
+    """One pass over a file's documents: decrypts, and feeds the MAC in ``sops``' order."""
+
+    key: bytes
+    metadata: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.mac_only_encrypted = str(self.metadata.get("mac_only_encrypted", "")).lower() in (
+            "true",
+            "1",
+        )
+        self.mac = hashlib.sha512()
+        if self.mac_only_encrypted:
+            self.mac.update(_MAC_ONLY_ENCRYPTED_INIT)
+        self.rules = {name: str(self.metadata[name]) for name in _RULES if self.metadata.get(name)}
+        self.plaintexts: list[str] = []
+
+    def encrypted(self, path: Sequence[str]) -> bool:
+        """``Tree.shouldBeEncrypted``, rule by rule in sops' order (the last one wins)."""
+        result = True
+        rules = self.rules
+        if "unencrypted_suffix" in rules and any(
+            p.endswith(rules["unencrypted_suffix"]) for p in path
+        ):
+            result = False
+        if "encrypted_suffix" in rules:
+            result = any(p.endswith(rules["encrypted_suffix"]) for p in path)
+        if "unencrypted_regex" in rules and any(
+            re.search(rules["unencrypted_regex"], p) for p in path
+        ):
+            result = False
+        if "encrypted_regex" in rules:
+            result = any(re.search(rules["encrypted_regex"], p) for p in path)
+        return result
+
+    def value(self, node: Any, path: list[str]) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for name, child in node.items():
+                if not isinstance(name, str):
+                    raise DecryptionError(f"key {name!r} under {':'.join(path)!r} is not a string")
+                out[name] = self.value(child, [*path, name])
+            return out
+        if isinstance(node, list):
+            return [self.value(item, path) for item in node]
+        if node is None:
+            return None
+        encrypted = self.encrypted(path)
+        if encrypted:
+            if not isinstance(node, str):
+                raise DecryptionError(f"the value at {':'.join(path)!r} should be encrypted")
+            value, raw = _decrypt_value(node, self.key, ":".join(path) + ":")
+            if isinstance(value, str) and value:
+                self.plaintexts.append(value)
+        else:
+            value, raw = node, _mac_bytes(node)
+        if encrypted or not self.mac_only_encrypted:
+            self.mac.update(raw)
+        return value
+
+    def check_mac(self) -> None:
+        stored = str(self.metadata.get("mac", ""))
+        expected, _ = _decrypt_value(stored, self.key, str(self.metadata.get("lastmodified", "")))
+        if str(expected) != self.mac.hexdigest().upper():
+            raise DecryptionError(
+                "MAC mismatch: the file was changed after it was encrypted",
+                hint="re-encrypt it with sops (an edit must go through `sops edit`)",
+            )
+
+
+_RULES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex")
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    """The plaintext documents of a SOPS file, and the secret strings in them.
+
+    ``plaintexts`` lets callers scrub a tool's error output before showing it.
+    """
+
+    documents: list[Any]
+    plaintexts: tuple[str, ...]
+
+
+def decrypt(text: str, fmt: SopsFormat, keys: DecryptionKeys, label: str) -> Decrypted | None:
+    """The decrypted documents of ``text``, or None if it is not a SOPS file.
+
+    Raises :class:`DecryptionError` naming ``label`` (the file) when no key fits, when
+    the MAC does not match, or when the file uses what gitward does not support.
+    """
+    loaded = load(text, fmt, label)
+    if loaded is None:
+        return None
+    documents, metadata = loaded
+    try:
+        _check_supported(metadata)
+        walk = _Walk(_data_key(metadata, keys), metadata)
+        plain = [walk.value(document, []) for document in documents]
+        walk.check_mac()
+    except DecryptionError as e:
+        raise DecryptionError(e.message, location=label, hint=e.hint) from e
+    except re.error as e:
+        raise DecryptionError(
+            f"the file's encryption rule is not a valid regex: {e}", location=label
+        ) from e
+    return Decrypted(plain, tuple(walk.plaintexts))
+
+
+def decrypt_manifest(text: str, path: str, keys: DecryptionKeys) -> list[Resource] | None:
+    """The objects of the manifest file ``path`` if it is SOPS-encrypted, else None."""
+    fmt = SopsFormat.JSON if path.lower().endswith(".json") else SopsFormat.YAML
+    decrypted = decrypt(text, fmt, keys, path)
+    if decrypted is None:
+        return None
+    return [
+        Resource.of(body, SourceLocation(path, None, index))
+        for index, document in enumerate(decrypted.documents)
+        for body in objects_of(document, f"{path} (document {index + 1}, decrypted)")
+    ]
+
+
+def refuse_encrypted(resources: list[Resource]) -> list[Resource]:
+    """``resources``, unless one still carries SOPS metadata: never apply ciphertext.
+
+    A program's output (kustomize, helm) can carry an encrypted object that was never
+    a file of its own, e.g. a SOPS manifest pulled in by a Helm chart's templates."""
+    for resource in resources:
+        metadata = resource.body.get("sops")
+        if isinstance(metadata, dict) and "mac" in metadata:
+            raise DecryptionError(
+                f"{resource.key} is still SOPS-encrypted after rendering",
+                location=str(resource.source) if resource.source else None,
+                hint="keep SOPS files as files of their own: manifests in the app's "
+                "directory or kustomization, secretGenerator env files or files",
+            )
+    return resources

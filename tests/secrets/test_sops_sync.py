@@ -1,0 +1,331 @@
+"""SOPS end to end: `gitward sync` and `gitward serve` apply decrypted Secrets, and the
+plaintext is in no byte gitward wrote.
+
+The repository holds a Kustomize app whose Secret manifest, ``secretGenerator`` env file
+and ``secretGenerator`` file are encrypted by the real ``sops`` for an age key. After a
+sync the Secrets in the cluster hold the plaintext; then every file under gitward's
+cache and state directories (Git mirrors, checkouts, the SQLite database and its WAL,
+logs), every output of the commands, every API answer and the inventory objects in the
+cluster are searched for each secret value, raw and base64-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from gitward.devcluster.toolchain import Toolchain
+from lightkube import Client
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import ConfigMap, Secret
+
+from gitward.devcluster import ClusterState
+from tests.engine.conftest import GitRepo, repo
+
+__all__ = ["repo"]  # a shared fixture
+
+from .conftest import AgeKey, Sops
+
+pytestmark = pytest.mark.cluster
+
+PASSWORD = "db-password-7Hq2vX9k"
+ENV_PASSWORD = "env-password-Zr4pL8w"
+TOKEN = "file-token-Qm3nB6y"
+PLAINTEXTS = (PASSWORD, ENV_PASSWORD, TOKEN)
+ONLY_DATA = ("--encrypted-regex", "^(data|stringData)$")
+
+
+def forms(plaintext: str) -> list[bytes]:
+    """The ways a value can be written down: raw and as Kubernetes' base64."""
+    raw = plaintext.encode()
+    return [raw, base64.b64encode(raw)]
+
+
+def files_under(roots: Iterable[Path]) -> Iterator[Path]:
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def assert_no_plaintext(roots: Iterable[Path], texts: dict[str, str]) -> int:
+    """Fail naming the place that holds a secret value; return how many files were read."""
+    count = 0
+    for path in files_under(roots):
+        data = path.read_bytes()
+        count += 1
+        for plaintext in PLAINTEXTS:
+            for form in forms(plaintext):
+                assert form not in data, f"{path} holds the secret {plaintext!r}"
+    for name, text in texts.items():
+        for plaintext in PLAINTEXTS:
+            for form in forms(plaintext):
+                assert form.decode() not in text, f"{name} shows the secret {plaintext!r}"
+    return count
+
+
+def write_app(repo: GitRepo, sops: Sops, key: AgeKey) -> None:
+    repo.write(
+        {
+            "app/kustomization.yaml": (
+                "resources: [secret.yaml, settings.yaml]\n"
+                "secretGenerator:\n"
+                "  - {name: from-env, envs: [app.env]}\n"
+                "  - {name: from-file, files: [token.txt]}\n"
+                "generatorOptions: {disableNameSuffixHash: true}\n"
+            ),
+            "app/secret.yaml": (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+                f"stringData: {{password: {PASSWORD}}}\n"
+            ),
+            "app/settings.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"
+            ),
+            "app/app.env": f"USER=admin\nPASSWORD={ENV_PASSWORD}\n",
+            "app/token.txt": TOKEN,
+        }
+    )
+    for name, rules in (("secret.yaml", ONLY_DATA), ("app.env", ()), ("token.txt", ())):
+        sops.encrypt_in_place(repo.path / "app" / name, key.recipient, rules=rules)
+    repo.commit("encrypted secrets")
+    for name in ("secret.yaml", "app.env", "token.txt"):
+        assert not any(p in (repo.path / "app" / name).read_text() for p in PLAINTEXTS)
+
+
+def secret_values(kube: Client, namespace: str) -> dict[str, dict[str, str]]:
+    values = {}
+    for name in ("db", "from-env", "from-file"):
+        live = kube.get(Secret, name, namespace=namespace)
+        values[name] = {k: base64.b64decode(v).decode() for k, v in (live.data or {}).items()}
+    return values
+
+
+def expected_values() -> dict[str, dict[str, str]]:
+    return {
+        "db": {"password": PASSWORD},
+        "from-env": {"USER": "admin", "PASSWORD": ENV_PASSWORD},
+        "from-file": {"token.txt": TOKEN},
+    }
+
+
+def inventory_text(kube: Client) -> str:
+    """Everything gitward keeps in the cluster besides the applied objects."""
+    maps = kube.list(ConfigMap, namespace="gitward-system")
+    return json.dumps([m.to_dict() for m in maps])
+
+
+@pytest.fixture
+def env(tmp_path: Path, control_plane: ClusterState) -> dict[str, str]:
+    tools = Toolchain().ensure(["kustomize", "helm"])
+    return {
+        **os.environ,
+        "KUBECONFIG": control_plane.kubeconfig,
+        "GITWARD_CACHE_DIR": str(tmp_path / "cache"),
+        "GITWARD_KUSTOMIZE": str(tools["kustomize"]),
+        "GITWARD_HELM": str(tools["helm"]),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+
+
+def gitward(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitward", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_cli_sync_applies_decrypted_secrets_and_writes_no_plaintext(
+    *,
+    repo: GitRepo,
+    sops: Sops,
+    age_key: AgeKey,
+    kube: Client,
+    namespace: str,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    write_app(repo, sops, age_key)
+    source = ("--repo", str(repo.path), "--path", "app", "-n", namespace)
+    keys = ("--decryption-key-file", str(age_key.file))
+
+    synced = gitward("sync", *source, *keys, "-o", "json", env=env)
+    assert synced.returncode == 0, synced.stderr + synced.stdout
+    assert json.loads(synced.stdout)["result"] == "succeeded"
+    assert secret_values(kube, namespace) == expected_values()
+
+    diffed = gitward("diff", *source, *keys, env=env)
+    assert diffed.returncode == 0, diffed.stdout + diffed.stderr  # in sync: decrypted = live
+    rendered = gitward("render", *source, *keys, env=env)
+    assert rendered.returncode == 0, rendered.stderr
+    assert "masked" in rendered.stdout
+    table = gitward("sync", *source, *keys, env=env)
+    assert table.returncode == 0, table.stderr
+
+    outputs = {
+        f"{name} {stream}": text
+        for name, run in (
+            ("sync", synced),
+            ("diff", diffed),
+            ("render", rendered),
+            ("table", table),
+        )
+        for stream, text in (("stdout", run.stdout), ("stderr", run.stderr))
+    }
+    outputs["inventory in the cluster"] = inventory_text(kube)
+    read = assert_no_plaintext([tmp_path / "cache", tmp_path / "state"], outputs)
+    assert read > 10  # the Git mirror and checkout were searched, not an empty folder
+
+    shown = gitward("render", *source, *keys, "--show-secrets", env=env)
+    assert PASSWORD in shown.stdout  # the search above would have found it
+
+
+def test_cli_sync_without_the_key_applies_nothing(
+    *,
+    repo: GitRepo,
+    sops: Sops,
+    age_key: AgeKey,
+    other_key: AgeKey,
+    kube: Client,
+    namespace: str,
+    env: dict[str, str],
+) -> None:
+    write_app(repo, sops, age_key)
+    source = ("--repo", str(repo.path), "--path", "app", "-n", namespace)
+
+    for keys in (("--decryption-key-file", str(other_key.file)), ()):
+        result = gitward("sync", *source, *keys, env=env)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "cannot decrypt" in result.stderr
+        assert age_key.recipient in result.stderr
+        assert re.search(r"app/(secret\.yaml|app\.env|token\.txt)", result.stderr)
+        assert not any(p in result.stderr + result.stdout for p in PLAINTEXTS)
+
+    names = {m.metadata.name for m in kube.list(ConfigMap, namespace=namespace) if m.metadata}
+    assert "settings" not in names  # the plain ConfigMap beside the secrets was not applied
+    secrets = {s.metadata.name for s in kube.list(Secret, namespace=namespace) if s.metadata}
+    assert not secrets & {"db", "from-env", "from-file"}
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+def application(repo: GitRepo, namespace: str) -> str:
+    return (
+        "apiVersion: gitward.dev/v1alpha1\n"
+        "kind: Application\n"
+        f"metadata: {{name: secrets-{namespace}}}\n"
+        "spec:\n"
+        f"  source: {{repoURL: '{repo.path}', path: app, targetRevision: main}}\n"
+        f"  destination: {{namespace: {namespace}}}\n"
+        "  syncPolicy: {automated: {prune: true, selfHeal: true}}\n"
+        "  decryption: {provider: sops, secretRef: {name: sops-age}}\n"
+    )
+
+
+class ServeProcess:
+    """`gitward serve` as a user runs it, its log in a file that is searched afterwards."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.out = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gitward", "serve", *args],
+            env=env,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.base = self._wait_for_address()
+
+    def _wait_for_address(self) -> str:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            found = re.search(r"on (http://127\.0\.0\.1:\d+)", self.log.read_text())
+            if found:
+                return found.group(1)
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.1)
+        pytest.fail(f"gitward serve did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=60)
+        self.out.close()
+
+
+def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
+    *,
+    repo: GitRepo,
+    sops: Sops,
+    age_key: AgeKey,
+    kube: Client,
+    namespace: str,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    write_app(repo, sops, age_key)
+    kube.create(
+        Secret(
+            metadata=ObjectMeta(name="sops-age", namespace=namespace),
+            stringData={"identity.agekey": age_key.file.read_text()},
+        )
+    )
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "app.yaml").write_text(application(repo, namespace))
+    state = tmp_path / "state" / "server"
+    args = ["--config", str(config), "--listen", "127.0.0.1:0", "--state-dir", str(state)]
+    args += ["--log-format", "json", "--log-level", "debug"]
+    server = ServeProcess(args, env, tmp_path / "serve.log")
+    name = f"secrets-{namespace}"
+    answers: dict[str, str] = {}
+    try:
+        token = (state / "admin-token").read_text().strip()
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=server.base, headers=headers, timeout=30) as api:
+            app = _wait_synced(api, name)
+            answers["app"] = json.dumps(app)
+            answers["list"] = api.get("/api/v1/applications").text
+            answers["history"] = api.get(f"/api/v1/applications/{name}/history").text
+            answers["metrics"] = api.get("/metrics").text
+        assert secret_values(kube, namespace) == expected_values()
+    finally:
+        server.stop()
+
+    answers["inventory in the cluster"] = inventory_text(kube)
+    answers["serve log"] = server.log.read_text()
+    read = assert_no_plaintext([tmp_path / "cache", tmp_path / "state"], answers)
+    assert read > 10
+    assert (state / "gitward.db").is_file()  # the store was among the files searched
+    assert "syncing" in server.log.read_text()
+
+
+def _wait_synced(api: httpx.Client, name: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 180
+    app: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        response = api.get(f"/api/v1/applications/{name}")
+        if response.status_code == 200:
+            app = response.json()
+            if app.get("syncState") == "Synced" and app["health"]["status"] == "Healthy":
+                return app
+        time.sleep(0.1)
+    pytest.fail(f"{name} did not become Synced and Healthy: {app}")

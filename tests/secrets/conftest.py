@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from gitward.devcluster.toolchain import Toolchain
 
 from gitward.model import DecryptionKeys
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.render.sops import parse_identities
+from gitward.toolchain import Toolchain
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from gitward.devcluster.toolchain import Toolchain
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import ConfigMap, Secret
 
 from gitward.devcluster import ClusterState
+from gitward.toolchain import Toolchain
 from tests.engine.conftest import GitRepo, repo
 
 __all__ = ["repo"]  # a shared fixture

@@ -20,7 +20,8 @@ from gitward.cli import appflags as f
 from gitward.cli.output import ConsoleProgress, OutputFormat, emit, err_console
 from gitward.cli.report import DiffPrinter, SyncReporter, sync_table, sync_to_data
 from gitward.model import SyncOption
-from gitward.reconcile.pipeline import SyncOptions, SyncResult, render_app
+from gitward.reconcile.pipeline import SyncOptions, SyncResult
+from gitward.reconcile.source import render_app
 
 MASK = "**masked: gitward render --show-secrets prints it**"
 Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")]

@@ -39,7 +39,6 @@ from gitward.model import (
     Phase,
     Plan,
     RepoCredentials,
-    Resource,
     ResourceKey,
     Revision,
     Step,
@@ -54,10 +53,10 @@ from gitward.ports import (
     GitSource,
     LiveView,
     Renderer,
-    RenderRequest,
     SystemClock,
 )
 from gitward.reconcile.decryption import app_keys
+from gitward.reconcile.source import Rendered, render_app
 
 
 @dataclass(frozen=True)
@@ -71,12 +70,6 @@ class SyncOptions:
     timeout: float = 300.0
     concurrency: int = 32
     full_compare: bool = False  # dry-run every object, ignoring the inventory's fast path
-
-
-@dataclass(frozen=True)
-class Rendered:
-    revision: Revision
-    resources: list[Resource]
 
 
 @dataclass(frozen=True)
@@ -112,36 +105,6 @@ class SyncResult:
     @property
     def failed(self) -> bool:
         return self.changes.failed
-
-
-async def render_app(
-    git: GitSource,
-    renderer: Renderer,
-    app: AppSpec,
-    credentials: RepoCredentials | None,
-    *,
-    kube_version: str | None = None,
-    api_versions: tuple[str, ...] = (),
-    keys: DecryptionKeys | None = None,
-) -> Rendered:
-    """Source and render: the objects ``app`` declares at its revision (no cluster needed)."""
-    source = app.source
-    revision = await asyncio.to_thread(
-        git.resolve, source.repo_url, source.target_revision, credentials
-    )
-    tree = await asyncio.to_thread(git.checkout, revision, credentials)
-    request = RenderRequest(
-        root=tree,
-        sha=revision.sha,
-        source=source,
-        app_name=app.name,
-        namespace=app.destination.namespace,
-        kube_version=kube_version,
-        api_versions=api_versions,
-        keys=keys or DecryptionKeys(),
-    )
-    resources = await asyncio.to_thread(renderer.render, request)
-    return Rendered(revision, resources)
 
 
 class Engine:

@@ -141,10 +141,12 @@ def test_changed_policies_get_a_fresh_server(opa: OpaPool) -> None:
 
 def test_a_dead_server_is_replaced(opa: OpaPool) -> None:
     bundle = RegoBundle.of([RegoModule("p.rego", NO_LATEST)])
-    opa.server(bundle)._process.kill()  # type: ignore[union-attr]
-    opa.server(bundle)._process.wait()  # type: ignore[union-attr]
+    first = opa.server(bundle)
+    first._process.kill()  # type: ignore[union-attr]
+    first._process.wait()  # type: ignore[union-attr]  # the killed one, not its successor
     result = opa.evaluate(bundle, [deployment("d", "nginx:latest").body])
     assert len(result[0]["kubernetes.images"]["deny"]) == 1
+    assert opa.server(bundle) is not first
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """How fast the `gitward` command starts and diffs a small app, next to kubectl.
 
-    .venv/bin/python benchmarks/cli_bench.py [--runs 15] [--keep-cluster]
+    .venv/bin/python benchmarks/cli_bench.py [--runs 15] [--keep-cluster] [--gitward PATH]
 
 A benchmark, not a test: it prints medians and ratios against kubectl (the one the
 toolchain builds) measured in the same run, each run alternating which of the two goes
@@ -16,6 +16,9 @@ first so that the load of a shared machine falls on both alike. The cases:
 and, to explain the figures, the floors under gitward's start: the interpreter alone
 (``python -c pass``) and importing what ``diff`` needs (``gitward.cli.engine_commands``).
 Targets from issue 12: ``--version`` <= 0.1 s, a small diff <= 1.5x kubectl's.
+``--gitward PATH`` measures another install (say, an older checkout's
+``.venv/bin/gitward``) against the same kubectl. On a loaded machine the CPU table is
+the steadier one: wall time then mostly measures waiting for a core.
 
 The cluster: ``GITWARD_DEV_CLUSTER_DIR`` or ``GITWARD_TEST_CLUSTER_DIR`` reuses a running
 dev cluster (left running); otherwise a light one (etcd + kube-apiserver) is started in
@@ -42,7 +45,6 @@ from pathlib import Path
 from gitward.devcluster import ClusterState, ControlPlane
 from gitward.toolchain import Toolchain
 
-GITWARD = str(Path(sys.executable).with_name("gitward"))
 CONFIGMAP = """apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -128,31 +130,30 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-def cases(repo: Path, ours_ns: str, theirs_ns: str, kubectl: str) -> list[Case]:
+def cases(gitward: str, repo: Path, ours_ns: str, theirs_ns: str, kubectl: str) -> list[Case]:
     source = ["--repo", str(repo), "--path", "app", "--name", "bench", "-n", ours_ns]
+    python = str(Path(gitward).with_name("python"))
     return [
-        Case("--version", [GITWARD, "--version"], [kubectl, "version", "--client"], "<= 0.1 s"),
-        Case("--help", [GITWARD, "--help"], [kubectl, "--help"]),
+        Case("--version", [gitward, "--version"], [kubectl, "version", "--client"], "<= 0.1 s"),
+        Case("--help", [gitward, "--help"], [kubectl, "--help"]),
         Case(
             "diff (2 objects, in sync)",
-            [GITWARD, "diff", *source],
+            [gitward, "diff", *source],
             [kubectl, "diff", "--server-side", "-n", theirs_ns, "-f", str(repo / "app")],
             "<= 1.5x kubectl",
         ),
-        Case("python -c pass", [sys.executable, "-c", "pass"], None),
-        Case(
-            "import diff's modules",
-            [sys.executable, "-c", "import gitward.cli.engine_commands"],
-            None,
-        ),
+        Case("python -c pass", [python, "-c", "pass"], None),
+        Case("import diff's modules", [python, "-c", "import gitward.cli.engine_commands"], None),
     ]
 
 
-def prepare(env: dict[str, str], kubectl: str, repo: Path, ours: str, theirs: str) -> None:
+def prepare(
+    env: dict[str, str], gitward: str, kubectl: str, repo: Path, *, ours: str, theirs: str
+) -> None:
     for namespace in (ours, theirs):
         timed([kubectl, "create", "namespace", namespace], env)
     source = ["--repo", str(repo), "--path", "app", "--name", "bench", "-n", ours]
-    timed([GITWARD, "sync", *source, "--no-wait"], env)
+    timed([gitward, "sync", *source, "--no-wait"], env)
     apply = [kubectl, "apply", "--server-side", "-n", theirs, "-f", str(repo / "app")]
     timed(apply, env)
 
@@ -194,9 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--keep-cluster", action="store_true")
+    parser.add_argument(
+        "--gitward",
+        default=str(Path(sys.executable).with_name("gitward")),
+        help="the gitward program to measure (e.g. another checkout's .venv/bin/gitward)",
+    )
     args = parser.parse_args()
     kubectl = str(Toolchain().ensure(["kubectl"])["kubectl"])
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{args.gitward}; load average before: {os.getloadavg()[0]:.2f}")
     suffix = uuid.uuid4().hex[:6]
     ours, theirs = f"cli-bench-gitward-{suffix}", f"cli-bench-kubectl-{suffix}"
     with (
@@ -206,9 +212,9 @@ def main() -> None:
         env = {**os.environ, "KUBECONFIG": state.kubeconfig, "NO_COLOR": "1"}
         env["KUBECACHEDIR"] = str(Path(tmp) / "kube-cache")
         repo = make_repo(Path(tmp))
-        prepare(env, kubectl, repo, ours, theirs)
+        prepare(env, args.gitward, kubectl, repo, ours=ours, theirs=theirs)
         try:
-            all_cases = cases(repo, ours, theirs, kubectl)
+            all_cases = cases(args.gitward, repo, ours, theirs, kubectl)
             run(all_cases, args.runs, env)
         finally:
             for namespace in (ours, theirs):

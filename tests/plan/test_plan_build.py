@@ -232,6 +232,29 @@ def test_prune(prune: bool, expected: list[tuple[str, Action, str]]) -> None:
     assert plan_for([configmap("keep")], live, previous=PREVIOUS, prune=prune) == expected
 
 
+def test_objects_another_controller_owns_are_never_pruned() -> None:
+    """The Secret the Sealed Secrets controller made from a SealedSecret of the app."""
+    owner = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "db"}
+    unsealed = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "shop"},
+    }
+    owned = as_live(unsealed, ownerReferences=[{**owner, "uid": "u-9", "controller": True}])
+    merely_referenced = as_live(
+        configmap("old"), ownerReferences=[{**owner, "uid": "u-9", "controller": False}]
+    )
+    previous = [ResourceKey.of(unsealed), ResourceKey.of(merely_referenced)]
+
+    steps = plan_for([configmap("keep")], [owned, merely_referenced], previous=previous, prune=True)
+
+    assert steps == [
+        ("keep", Action.CREATE, ""),
+        ("old", Action.PRUNE, "not in Git any more"),
+        ("db", Action.KEEP, "controlled by SealedSecret db, which deletes it"),
+    ]
+
+
 def test_empty_desired_state_is_refused() -> None:
     with pytest.raises(EmptyDesiredStateError, match="refusing to prune"):
         plan_for([], [as_live(OLD)], previous=PREVIOUS, prune=True)

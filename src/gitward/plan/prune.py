@@ -48,12 +48,31 @@ def _step(key: ResourceKey, obj: JsonObject, prune: bool) -> Step:
 
 def keep_reason(obj: JsonObject, prune: bool) -> str:
     """Why a prune candidate stays, or "" when it is to be pruned."""
+    controller = _controller(obj)
+    if controller:
+        return f"controlled by {controller}, which deletes it"
     if sync_annotations.prune_protected(obj):
         return "annotated Prune=false"
     if sync_annotations.ignore_extraneous(obj):
         return "annotated IgnoreExtraneous"
     if not prune:
         return "pruning is off"
+    return ""
+
+
+def _controller(obj: JsonObject) -> str:
+    """The owner that controls ``obj`` ("SealedSecret db"), or "".
+
+    An object another controller made and owns (the Secret the Sealed Secrets
+    controller unseals, a ReplicaSet) is that controller's to delete, even if it once
+    was gitward's: its name may have been in the inventory before the controller took
+    it over, and pruning it would only make the controller create it again.
+    """
+    meta = obj.get("metadata")
+    owners = meta.get("ownerReferences") if isinstance(meta, dict) else None
+    for owner in owners if isinstance(owners, list) else []:
+        if isinstance(owner, dict) and owner.get("controller") is True:
+            return f"{owner.get('kind')} {owner.get('name')}"
     return ""
 
 

@@ -192,6 +192,9 @@ class Toolchain:
                 cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False
             )
         built = staging / tool.name
+        installed = staging / tool.package.rsplit("/", 1)[-1]  # what `go install` names it
+        if tool.module is None and not built.exists() and installed.is_file():
+            installed.rename(built)  # e.g. sealed-secrets' cmd/controller
         if result.returncode != 0 or not built.is_file():
             shutil.rmtree(staging, ignore_errors=True)
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])

@@ -15,15 +15,12 @@ import base64
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
@@ -32,6 +29,7 @@ from lightkube.resources.core_v1 import ConfigMap, Secret
 from gitward.devcluster import ClusterState
 from gitward.toolchain import Toolchain
 from tests.engine.conftest import GitRepo, repo
+from tests.support.serve_process import ServeProcess
 
 __all__ = ["repo"]  # a shared fixture
 
@@ -42,6 +40,7 @@ pytestmark = pytest.mark.cluster
 PASSWORD = "db-password-7Hq2vX9k"
 ENV_PASSWORD = "env-password-Zr4pL8w"
 TOKEN = "file-token-Qm3nB6y"
+NEW_PASSWORD = "db-password-rotated-P0w"
 PLAINTEXTS = (PASSWORD, ENV_PASSWORD, TOKEN)
 ONLY_DATA = ("--encrypted-regex", "^(data|stringData)$")
 
@@ -195,6 +194,25 @@ def test_cli_sync_applies_decrypted_secrets_and_writes_no_plaintext(
     shown = gitward("render", *source, *keys, "--show-secrets", env=env)
     assert PASSWORD in shown.stdout  # the search above would have found it
 
+    # A changed secret: the diff names the changed field, masked on both sides.
+    repo.write(
+        {
+            "app/secret.yaml": (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+                f"stringData: {{password: {NEW_PASSWORD}}}\n"
+            )
+        }
+    )
+    sops.encrypt_in_place(repo.path / "app/secret.yaml", age_key.recipient, rules=ONLY_DATA)
+    repo.commit("rotate the password")
+    changed = gitward("diff", *source, *keys, env=env)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert "update Secret" in changed.stdout
+    assert re.search(r"-  password: \++\n\+  password: \++\n", changed.stdout), changed.stdout
+    for plaintext in (PASSWORD, NEW_PASSWORD):
+        for form in forms(plaintext):
+            assert form.decode() not in changed.stdout + changed.stderr
+
 
 def test_cli_sync_without_the_key_applies_nothing(
     *,
@@ -239,40 +257,9 @@ def application(repo: GitRepo, namespace: str) -> str:
     )
 
 
-class ServeProcess:
-    """`gitward serve` as a user runs it, its log in a file that is searched afterwards."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.out = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gitward", "serve", *args],
-            env=env,
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.base = self._wait_for_address()
-
-    def _wait_for_address(self) -> str:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            found = re.search(r"on (http://127\.0\.0\.1:\d+)", self.log.read_text())
-            if found:
-                return found.group(1)
-            assert self.process.poll() is None, self.log.read_text()
-            time.sleep(0.1)
-        pytest.fail(f"gitward serve did not start:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-        self.out.close()
-
-
 def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
     *,
+    control_plane: ClusterState,
     repo: GitRepo,
     sops: Sops,
     age_key: AgeKey,
@@ -291,41 +278,33 @@ def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
     config = tmp_path / "config"
     config.mkdir()
     (config / "app.yaml").write_text(application(repo, namespace))
-    state = tmp_path / "state" / "server"
-    args = ["--config", str(config), "--listen", "127.0.0.1:0", "--state-dir", str(state)]
-    args += ["--log-format", "json", "--log-level", "debug"]
-    server = ServeProcess(args, env, tmp_path / "serve.log")
+    server = ServeProcess(
+        tmp_path,
+        control_plane.kubeconfig,
+        config,
+        extra=("--log-format", "json", "--log-level", "debug"),
+        env={k: env[k] for k in ("GITWARD_KUSTOMIZE", "GITWARD_HELM")},
+    )
     name = f"secrets-{namespace}"
     answers: dict[str, str] = {}
+    server.start()
     try:
-        token = (state / "admin-token").read_text().strip()
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=server.base, headers=headers, timeout=30) as api:
-            app = _wait_synced(api, name)
-            answers["app"] = json.dumps(app)
-            answers["list"] = api.get("/api/v1/applications").text
-            answers["history"] = api.get(f"/api/v1/applications/{name}/history").text
-            answers["metrics"] = api.get("/metrics").text
+        app = server.wait(f"/api/v1/applications/{name}", synced, timeout=180)
+        answers["app"] = json.dumps(app)
+        answers["list"] = server.request("GET", "/api/v1/applications").text
+        answers["history"] = server.request("GET", f"/api/v1/applications/{name}/history").text
+        answers["metrics"] = server.request("GET", "/metrics").text
         assert secret_values(kube, namespace) == expected_values()
     finally:
         server.stop()
 
     answers["inventory in the cluster"] = inventory_text(kube)
-    answers["serve log"] = server.log.read_text()
+    answers["serve log"] = server.log_text()
     read = assert_no_plaintext([tmp_path / "cache", tmp_path / "state"], answers)
     assert read > 10
-    assert (state / "gitward.db").is_file()  # the store was among the files searched
-    assert "syncing" in server.log.read_text()
+    assert (tmp_path / "state" / "gitward.db").is_file()  # the store was among the files searched
+    assert "syncing" in answers["serve log"]
 
 
-def _wait_synced(api: httpx.Client, name: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 180
-    app: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        response = api.get(f"/api/v1/applications/{name}")
-        if response.status_code == 200:
-            app = response.json()
-            if app.get("syncState") == "Synced" and app["health"]["status"] == "Healthy":
-                return app
-        time.sleep(0.1)
-    pytest.fail(f"{name} did not become Synced and Healthy: {app}")
+def synced(app: dict[str, Any]) -> bool:
+    return bool(app.get("syncState") == "Synced" and app["health"]["status"] == "Healthy")

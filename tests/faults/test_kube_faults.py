@@ -22,7 +22,7 @@ from gitward.kube.client import KubeClient
 from tests.engine.conftest import GitRepo
 from tests.faults.conftest import Plane, ServeOn
 from tests.serve.conftest import Running, application
-from tests.serve.test_controller import configmap, edit_by_hand, synced, value
+from tests.serve.test_controller import configmap, synced, value
 from tests.support.tcp_proxy import FaultyProxy
 from tests.support.waiting import eventually
 
@@ -90,13 +90,19 @@ def nothing_half_recorded(items: list[dict[str, Any]]) -> None:
         assert item["message"], item
 
 
-async def heals_drift(running: Running, app: str, kubeconfig: str) -> None:
+async def heals_drift(kubeconfig: str, name: str = "settings", expected: str = "v2") -> None:
     """The watches are alive: a change by hand is seen and reverted by self-heal."""
     async with KubeClient.from_kubeconfig(kubeconfig) as cluster:
-        await edit_by_hand(cluster, NAMESPACE)
+        by_hand = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": NAMESPACE},
+            "data": {"value": "by-hand"},
+        }
+        await cluster.apply(by_hand, field_manager="kubectl-edit", force=True)
         await eventually(
-            lambda: value(cluster, NAMESPACE),
-            lambda v: v == "v2",
+            lambda: value(cluster, NAMESPACE, name),
+            lambda v: v == expected,
             what="self-heal to revert the manual change (watch events must flow again)",
             timeout=120,
         )
@@ -139,6 +145,7 @@ async def test_apiserver_killed_mid_sync_and_restarted(
     assert {o["name"] for o in done[0]["objects"]} >= {"db", "after"}
     nothing_half_recorded(done)
     assert app["conditions"] == []
+    await heals_drift(plane.kubeconfig, "after", "after")
 
 
 async def test_etcd_stopped_makes_syncs_fail_until_it_is_back(
@@ -173,7 +180,7 @@ async def test_etcd_stopped_makes_syncs_fail_until_it_is_back(
     )
     assert app["lastOperation"]["result"] == "Succeeded"
     nothing_half_recorded(await history(running, name))
-    await heals_drift(running, name, plane.kubeconfig)
+    await heals_drift(plane.kubeconfig)
 
 
 async def test_a_stalled_then_reset_network_to_the_api_server(
@@ -218,6 +225,6 @@ async def test_a_stalled_then_reset_network_to_the_api_server(
             name, lambda a: synced(a) and a["revision"]["live"] == stalled, timeout=180
         )
         nothing_half_recorded(await history(running, name))
-        await heals_drift(running, name, kubeconfig)
+        await heals_drift(kubeconfig)
     finally:
         proxy.close()

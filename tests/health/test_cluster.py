@@ -11,7 +11,7 @@ reachable offline); the Prometheus operator's are its published CRDs.
 from __future__ import annotations
 
 import copy
-import time
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +28,7 @@ from gitward.model import GroupKind, HealthRule, HealthStatus, ResourceKey
 from gitward.reconcile.pipeline import Engine, SyncOptions
 from tests.engine.conftest import TESTDATA, GitRepo, app
 from tests.health.test_library import EXPECT, EXPECT_MESSAGE, LIBRARY
+from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.cluster
 
@@ -142,6 +143,18 @@ Alertmanager = create_namespaced_resource(
 )
 
 
+def _listable(kube: Client, resource: Any) -> bool:
+    """Established comes before the API server can list a new kind ("storage is
+    (re)initializing", HTTP 429); any other error fails the test."""
+    try:
+        list(kube.list(resource, namespace="default"))
+    except ApiError as e:
+        if e.status.code != 429:
+            raise
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def prometheus_crds(kube: Client) -> None:
     """The Prometheus operator's published CRDs, installed as a cluster admin would."""
@@ -155,18 +168,12 @@ def prometheus_crds(kube: Client) -> None:
         assert crd.metadata is not None
         assert crd.metadata.name
         kube.wait(CustomResourceDefinition, crd.metadata.name, for_conditions=["Established"])
-    # Established comes before the API server can list the new kind ("storage is
-    # (re)initializing", HTTP 429): wait until it can, with a deadline.
-    deadline = time.monotonic() + 60
     for resource in (Prometheus, Alertmanager):
-        while True:
-            try:
-                list(kube.list(resource, namespace="default"))
-                break
-            except ApiError as e:
-                if e.status.code != 429 or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        eventually_sync(
+            functools.partial(_listable, kube, resource),
+            what=f"the API server to list {resource.__name__}",
+            timeout=120,
+        )
 
 
 KUBE_PROMETHEUS = """\

@@ -23,7 +23,7 @@ from tests.serve.test_controller import configmap, synced, value
 from tests.support.git_server import FaultyGitServer, Mode
 from tests.support.waiting import eventually
 
-GIT_TIMEOUT = 5.0  # seconds: the fetch deadline the slow server must run into
+GIT_TIMEOUT = 10.0  # seconds: the fetch deadline the slow server must run into
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def error_of(app: dict[str, Any]) -> str:
     "fault",
     [
         ("down", "failed to connect"),
-        ("slow", "fetch deadline of 5s"),
+        ("slow", "fetch deadline of 10s"),
         ("corrupt", "damaged data"),
     ],
     ids=["down", "slow", "corrupt"],

@@ -19,7 +19,7 @@ import pygit2
 
 from gitward.errors import RevisionNotFoundError, SourceError
 from gitward.model import RepoCredentials, Revision
-from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
+from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT, Fetcher
 from gitward.source.mirror import Mirror
 from gitward.source.refs import FULL_SHA, available, has_commit, resolve_in
 from gitward.source.tree import extract_tree
@@ -31,7 +31,7 @@ class GitRepositorySource:
 
     def __init__(self, cache_dir: Path, fetch_timeout: float = DEFAULT_FETCH_TIMEOUT) -> None:
         self._cache_dir = cache_dir
-        self._fetch_timeout = fetch_timeout  # seconds for one fetch over the network
+        self._fetcher = Fetcher(fetch_timeout)  # network fetches, with their deadline
         self._trees = cache_dir / "trees"
 
     def resolve(
@@ -40,7 +40,7 @@ class GitRepositorySource:
         """Turn a branch, tag, SHA, semver range or HEAD into a full commit SHA."""
         repo = parse_repo_url(repo_url)
         wanted = revision.strip() or "HEAD"
-        mirror = Mirror(self._cache_dir, repo, self._fetch_timeout)
+        mirror = Mirror(self._cache_dir, repo, self._fetcher)
         if FULL_SHA.match(wanted.lower()):
             known = mirror.open()
             if known is not None and has_commit(known, wanted.lower()):
@@ -61,7 +61,7 @@ class GitRepositorySource:
         if target.is_dir():
             return target
         repo = parse_repo_url(revision.repo_url)
-        mirror = Mirror(self._cache_dir, repo, self._fetch_timeout)
+        mirror = Mirror(self._cache_dir, repo, self._fetcher)
         git = mirror.open()
         if git is None or not has_commit(git, revision.sha):
             git = mirror.update(credentials)

@@ -32,11 +32,7 @@ from pathlib import Path
 import pygit2
 
 from gitward.model import RepoCredentials
-from gitward.source.fetch_process import (
-    DEFAULT_FETCH_TIMEOUT,
-    clear_stale_locks,
-    fetch_with_deadline,
-)
+from gitward.source.fetch_process import Fetcher, clear_stale_locks
 from gitward.source.remote import RemoteHead, fetch_into
 from gitward.source.urls import RepoURL, Transport
 
@@ -46,11 +42,9 @@ log = logging.getLogger(__name__)
 class Mirror:
     """The bare mirror of one repository."""
 
-    def __init__(
-        self, cache_dir: Path, repo: RepoURL, fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
-    ) -> None:
+    def __init__(self, cache_dir: Path, repo: RepoURL, fetcher: Fetcher | None = None) -> None:
         self.repo = repo
-        self.fetch_timeout = fetch_timeout
+        self.fetcher = fetcher
         self.path = cache_dir / "mirrors" / f"{repo.cache_key}.git"
         self._lock_path = cache_dir / "mirrors" / f"{repo.cache_key}.lock"
 
@@ -77,7 +71,9 @@ class Mirror:
         """Local repositories in-process; network ones in a child a deadline can stop."""
         if self.repo.transport is Transport.LOCAL:
             return fetch_into(git, self.repo, credentials)
-        head = fetch_with_deadline(self.path, self.repo, credentials, self.fetch_timeout)
+        if self.fetcher is None:
+            self.fetcher = Fetcher()
+        head = self.fetcher.fetch(self.path, self.repo, credentials)
         return None if head is None else RemoteHead(str(head["sha"]), head.get("branch"))
 
     @contextmanager

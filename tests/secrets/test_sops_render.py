@@ -202,3 +202,26 @@ def test_kustomize_without_sops_files_renders_in_place(
     write(root, {"app/kustomization.yaml": "resources: [s.yaml]\n", "app/s.yaml": secret("p")})
     found = render(renderer, root, "app", DecryptionKeys())
     assert [r.key.name for r in found] == ["p"]
+
+
+def test_rendered_ciphertext_is_never_passed_on(
+    renderer: ManifestRenderer, sops: Sops, age_key: AgeKey, tmp_path: Path
+) -> None:
+    """SOPS ciphertext that reached a Secret some other way (here pasted into a
+    secretGenerator literal from an encrypted dotenv file) fails the render."""
+    root = tmp_path / "repo"
+    write(root, {"app/app.env": f"PASSWORD={PASSWORD}\n"})
+    sops.encrypt_in_place(root / "app/app.env", age_key.recipient)
+    line = next(x for x in (root / "app/app.env").read_text().splitlines() if x.startswith("PASS"))
+    (root / "app/app.env").unlink()
+    write(
+        root,
+        {
+            "app/kustomization.yaml": (
+                f"secretGenerator:\n  - name: pasted\n    literals:\n      - '{line}'\n"
+            )
+        },
+    )
+
+    with pytest.raises(DecryptionError, match=r"app: Secret pasted-\w+ is still SOPS-encrypted"):
+        render(renderer, root, "app", age_key.keys)

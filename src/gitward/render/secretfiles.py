@@ -141,6 +141,24 @@ def _outermost(directories: Iterable[Path]) -> list[Path]:
     return kept
 
 
+def _copy(root: Path, dirs: list[Path], target: Path, location: str) -> None:
+    """Copy ``dirs`` under ``target``; symlinks stay links (never followed into loops)."""
+    try:
+        for directory in dirs:
+            shutil.copytree(
+                directory,
+                target / directory.relative_to(root),
+                symlinks=True,
+                ignore=shutil.ignore_patterns(".git"),
+                dirs_exist_ok=True,
+                copy_function=shutil.copyfile,
+            )
+    except (OSError, shutil.Error) as e:
+        raise RenderError(
+            f"cannot copy the kustomization for decryption: {e}", location=location
+        ) from e
+
+
 @contextlib.contextmanager
 def decrypted_tree(
     root: Path, directories: Iterable[Path], keys: DecryptionKeys, base: Path, location: str
@@ -168,9 +186,7 @@ def decrypted_tree(
         return
     tree.root = _private_dir(base, location)
     try:
-        for directory in dirs:
-            target = tree.root / directory.relative_to(root)
-            shutil.copytree(directory, target, dirs_exist_ok=True, copy_function=shutil.copyfile)
+        _copy(root, dirs, tree.root, location)
         for path, text in plaintext.items():
             _write_private(tree.root / path.relative_to(root), text)
         for path in failed:

@@ -342,18 +342,38 @@ def decrypt_manifest(text: str, path: str, keys: DecryptionKeys) -> list[Resourc
     ]
 
 
-def refuse_encrypted(resources: list[Resource]) -> list[Resource]:
-    """``resources``, unless one still carries SOPS metadata: never apply ciphertext.
+_CIPHERTEXT_MARKERS = ("ENC[AES256_GCM,data:", "sops_mac=ENC[")
 
-    A program's output (kustomize, helm) can carry an encrypted object that was never
-    a file of its own, e.g. a SOPS manifest pulled in by a Helm chart's templates."""
+
+def _still_encrypted(resource: Resource) -> bool:
+    body = resource.body
+    metadata = body.get("sops")
+    if isinstance(metadata, dict) and "mac" in metadata:
+        return True
+    if body.get("kind") != "Secret":
+        return False
+    values = [str(v) for v in (body.get("stringData") or {}).values()]
+    for value in (body.get("data") or {}).values():
+        try:
+            values.append(base64.b64decode(str(value)).decode(errors="replace"))
+        except (binascii.Error, ValueError):
+            continue
+    return any(marker in value for value in values for marker in _CIPHERTEXT_MARKERS)
+
+
+def refuse_encrypted(resources: list[Resource]) -> list[Resource]:
+    """``resources``, unless one still carries SOPS ciphertext: never apply it encrypted.
+
+    A program's output can hold SOPS content that was never decrypted as a file: a SOPS
+    manifest pulled in by a Helm chart, or a ``secretGenerator`` file kustomize reached
+    through a symlinked directory. Objects with SOPS metadata and Secrets whose values
+    are SOPS ciphertext are refused."""
     for resource in resources:
-        metadata = resource.body.get("sops")
-        if isinstance(metadata, dict) and "mac" in metadata:
+        if _still_encrypted(resource):
             raise DecryptionError(
                 f"{resource.key} is still SOPS-encrypted after rendering",
                 location=str(resource.source) if resource.source else None,
-                hint="keep SOPS files as files of their own: manifests in the app's "
-                "directory or kustomization, secretGenerator env files or files",
+                hint="keep SOPS files as files of their own in the app's directories (not "
+                "behind a symlinked directory): manifests, secretGenerator env files or files",
             )
     return resources

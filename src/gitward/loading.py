@@ -88,8 +88,27 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
-class BoundedLoader(yaml.CSafeLoader):
-    """libyaml's safe loader that refuses alias bombs and recursive documents.
+class SafeLoader(yaml.CSafeLoader):
+    """libyaml's safe loader, with integers too long for Python refused as YAML errors.
+
+    Python refuses to convert more than 4300 digits to an ``int`` with a ``ValueError``
+    (its own defence against slow conversions), which PyYAML lets escape.
+    """
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        try:
+            return int(super().construct_yaml_int(node))
+        except ValueError as e:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the integer is too long ({e})", node.start_mark
+            ) from e
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
+
+
+class BoundedLoader(SafeLoader):
+    """The safe loader that refuses alias bombs and recursive documents.
 
     Construction is PyYAML's; only a node met a second time (an alias) is checked: its
     expanded size is added to the stream's total, which may not exceed ``budget``.
@@ -174,7 +193,7 @@ def loader_for(text: str, plain: type[yaml.CSafeLoader], bounded: type[BoundedLo
 
 def yaml_documents(
     text: str,
-    plain: type[yaml.CSafeLoader] = yaml.CSafeLoader,
+    plain: type[yaml.CSafeLoader] = SafeLoader,
     bounded: type[BoundedLoader] = BoundedLoader,
 ) -> Iterator[tuple[int, Any]]:
     """Each document of a YAML stream with the 1-based line where its content starts.

@@ -118,3 +118,29 @@ def test_the_bomb_in_a_committed_file_fails_the_render_by_name(
     assert str(caught.value.location).startswith("app/lol.yaml:")
     (repo / "app" / "lol.yaml").unlink()
     assert names(render(renderer, repo, SourceSpec(REPO_URL, path="app"))) == ["ok"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999", "-9223372036854775809", "9" * 5000, "0x" + "f" * 40],
+)
+def test_integers_kubernetes_cannot_hold_are_render_errors(value: str) -> None:
+    # Found by fuzzing: beyond int64, orjson refused the body later with a TypeError;
+    # beyond 4300 digits, Python's int() raised a ValueError out of the parser.
+    text = configmap("n").replace("k: v", "k: v\nreplicas: " + value)
+    with pytest.raises(RenderError, match="integer"):
+        yaml_objects(text)
+    if value.lstrip("-").isdigit():
+        with pytest.raises(RenderError, match="integer"):
+            parse_json(
+                '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "n"}, '
+                f'"spec": {{"replicas": {value}}}}}',
+                label="a.json",
+                locate=file_locator("a.json"),
+            )
+
+
+def test_the_largest_int64_is_still_accepted() -> None:
+    (body,) = yaml_objects(configmap("n").replace("k: v", "k: 9223372036854775807"))
+    assert isinstance(body, dict)
+    assert body["data"]["k"] == 2**63 - 1

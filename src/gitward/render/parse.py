@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from gitward.errors import RenderError
-from gitward.loading import BoundedLoader, LimitExceeded, check_size, yaml_documents
+from gitward.loading import BoundedLoader, LimitExceeded, SafeLoader, check_size, yaml_documents
 from gitward.model import JsonObject, Resource, SourceLocation
 
 Locate = Callable[[int, int], SourceLocation]
@@ -43,8 +43,32 @@ def _key_str(key: object) -> str:
     return str(key)
 
 
-class _ManifestLoader(yaml.CSafeLoader):
-    """libyaml's safe loader with kubectl's treatment of timestamps and mapping keys."""
+INT64 = (-(2**63), 2**63 - 1)  # the integers JSON bodies of Kubernetes objects can hold
+
+
+def _int64(value: int) -> int:
+    if not INT64[0] <= value <= INT64[1]:
+        raise _too_big(str(value))
+    return value
+
+
+def _too_big(digits: str) -> ValueError:
+    shown = digits if len(digits) <= 30 else f"{digits[:27]}..."
+    return ValueError(f"the integer {shown} does not fit in 64 bits, as Kubernetes needs")
+
+
+class _ManifestLoader(SafeLoader):
+    """libyaml's safe loader with kubectl's treatment of timestamps and mapping keys.
+
+    Integers must fit in 64 bits: Kubernetes reads them as int64, and every later stage
+    serialises bodies with ``orjson``, which refuses larger ones.
+    """
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        try:
+            return _int64(super().construct_yaml_int(node))
+        except ValueError as e:
+            raise yaml.constructor.ConstructorError(None, None, str(e), node.start_mark) from e
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
@@ -61,6 +85,7 @@ class _ManifestLoader(yaml.CSafeLoader):
 # hold one in an enum).
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _ManifestLoader.construct_as_text)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:value", _ManifestLoader.construct_as_text)
+_ManifestLoader.add_constructor("tag:yaml.org,2002:int", _ManifestLoader.construct_yaml_int)
 
 
 class _BoundedManifestLoader(BoundedLoader, _ManifestLoader):
@@ -161,7 +186,7 @@ def parse_json(text: str, *, label: str, locate: Locate) -> list[Resource]:
     except LimitExceeded as e:
         raise limit_error(e, label) from e
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise RenderError(
             f"invalid JSON: {e.msg}",
@@ -172,8 +197,16 @@ def parse_json(text: str, *, label: str, locate: Locate) -> list[Resource]:
         raise RenderError(
             "invalid JSON: arrays and objects are nested too deeply", location=label
         ) from e
+    except ValueError as e:  # from _json_int
+        raise RenderError(f"invalid JSON: {e}", location=label) from e
     source = locate(1, 0)
     return [Resource.of(body, source) for body in objects_of(data, f"{label}:1")]
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:  # longer than any int64, and maybe than int() accepts
+        raise _too_big(text)
+    return _int64(int(text))
 
 
 def file_locator(path: str) -> Locate:

@@ -164,6 +164,10 @@ class Cluster(Protocol):
         """Server-side apply; returns what the server stored (or would store, on dry run)."""
         ...
 
+    async def create(self, body: JsonObject, *, field_manager: str) -> JsonObject:
+        """Create (POST) a new object, e.g. a hook named by ``generateName``; returns it."""
+        ...
+
     async def delete(self, key: ResourceKey, *, propagation: str = "Background") -> bool:
         """Delete; False if it was already gone."""
         ...

@@ -159,3 +159,30 @@ def test_prometheus_operator_crds_parse() -> None:
             == file.name.removeprefix("monitoring.coreos.com_").removesuffix(".yaml")
             + ".monitoring.coreos.com"
         )
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        '"argocd.argoproj.io/hook": PreSync',
+        '"helm.sh/hook": pre-install',
+        '"gitward.dev/hook": Sync',
+    ],
+)
+def test_a_hook_may_use_generate_name(annotation: str) -> None:
+    # Argo CD's sync-waves and helm-hooks examples declare their hook Jobs this way.
+    meta = f"{{generateName: run-, annotations: {{{annotation}}}}}"
+    text = f"apiVersion: batch/v1\nkind: Job\nmetadata: {meta}\n"
+    (hook,) = yaml_objects(text)
+    assert hook.key.name == "run-*"
+    assert hook.key.generated
+    assert "name" not in hook.body["metadata"]
+
+
+def test_generate_name_without_a_hook_is_still_refused_with_the_hint() -> None:
+    with pytest.raises(RenderError, match="GitOps cannot track") as caught:
+        yaml_objects(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-, annotations: {a: b}}\n"
+        )
+    assert caught.value.hint is not None
+    assert "only hooks" in caught.value.hint

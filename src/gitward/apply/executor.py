@@ -37,6 +37,7 @@ from gitward.model import (
     ResourceKey,
     Step,
 )
+from gitward.model.annotations import APP_LABEL, HOOK_ID_LABEL
 from gitward.plan import kind_rank
 from gitward.ports import Cluster
 
@@ -178,21 +179,46 @@ class Executor:
         return step.desired.body
 
     async def _hook(self, step: Step, stored: dict[ResourceKey, JsonObject]) -> Change:
+        """Run a hook: (re)create it, wait until it finished, clean up as its policy says.
+
+        A hook with a fixed name is applied (server-side apply, forced). A hook named by
+        the server (``generateName``) is created anew with a POST on every sync; its
+        ``BeforeHookCreation`` deletes the objects of earlier runs, found by the hook-id
+        label gitward put on them. Either way the hook is never compared or pruned.
+        """
         policies = step.hook_delete_policies or (HookDeletePolicy.BEFORE_HOOK_CREATION,)
-        if HookDeletePolicy.BEFORE_HOOK_CREATION in policies:
-            await self._delete_and_wait(step.key, "Foreground")
-        await self.cluster.apply(
-            self._apply_body(step), field_manager=self.options.field_manager, force=True
-        )
-        live, health = await self.waiter.finished(step.key, self.options.hook_timeout)
-        stored[step.key] = live
+        body = self._apply_body(step)
+        key = step.key
+        if key.generated:
+            if HookDeletePolicy.BEFORE_HOOK_CREATION in policies:
+                await self._delete_earlier_runs(body)
+            created = await self.cluster.create(body, field_manager=self.options.field_manager)
+            key = ResourceKey.of(created)
+        else:
+            if HookDeletePolicy.BEFORE_HOOK_CREATION in policies:
+                await self._delete_and_wait(key, "Foreground")
+            await self.cluster.apply(body, field_manager=self.options.field_manager, force=True)
+        live, health = await self.waiter.finished(key, self.options.hook_timeout)
+        stored[key] = live
         succeeded = health.status == "Healthy"
         if (succeeded and HookDeletePolicy.HOOK_SUCCEEDED in policies) or (
             not succeeded and HookDeletePolicy.HOOK_FAILED in policies
         ):
-            await self.cluster.delete(step.key, propagation="Foreground")
+            await self.cluster.delete(key, propagation="Foreground")
         outcome = Outcome.HOOK_SUCCEEDED if succeeded else Outcome.HOOK_FAILED
-        return Change(step.key, outcome, health.message, health, step.phase, step.wave)
+        return Change(key, outcome, health.message, health, step.phase, step.wave)
+
+    async def _delete_earlier_runs(self, body: JsonObject) -> None:
+        """Delete, and wait for, the objects earlier syncs created for this hook."""
+        key = ResourceKey.of(body)
+        labels = body["metadata"]["labels"]
+        selector = f"{APP_LABEL}={labels[APP_LABEL]},{HOOK_ID_LABEL}={labels[HOOK_ID_LABEL]}"
+        earlier = await self.cluster.list(
+            key.group, key.kind, namespace=key.namespace or None, labels=selector
+        )
+        await asyncio.gather(
+            *(self._delete_and_wait(ResourceKey.of(obj), "Foreground") for obj in earlier)
+        )
 
     async def _delete_and_wait(self, key: ResourceKey, propagation: str) -> None:
         if await self.cluster.delete(key, propagation=propagation):

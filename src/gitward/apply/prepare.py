@@ -5,7 +5,9 @@ discovery (or in a CRD of the same sync, for custom resources whose CRD is not i
 yet) to learn whether it is namespaced: namespaced objects without a namespace get the
 destination namespace; cluster-scoped objects lose a namespace they should not have.
 Every object then gets the app label and the tracking annotation naming its app and its
-own identity, so ownership can be rebuilt from the cluster alone, and the annotation
+own identity, so ownership can be rebuilt from the cluster alone (a hook named by the
+server, with ``generateName``, also gets a label shared by all its runs, so the previous
+run can be found and deleted), and the annotation
 ``gitward.dev/desired-hash`` with a hash of the final body: when the live object still
 carries the same hash and nobody took a field from gitward since (see
 :mod:`gitward.apply.inventory`), the object needs no dry-run.
@@ -21,7 +23,7 @@ import orjson
 
 from gitward.errors import UnknownKindError
 from gitward.model import ApiResource, GroupKind, JsonObject, Resource, ResourceKey
-from gitward.model.annotations import APP_LABEL, DESIRED_HASH, TRACKING
+from gitward.model.annotations import APP_LABEL, DESIRED_HASH, HOOK_ID_LABEL, TRACKING
 from gitward.ports import Cluster
 
 
@@ -35,6 +37,11 @@ class Prepared:
 
 def tracking_id(app: str, key: ResourceKey) -> str:
     return f"{app}:{key.group}/{key.kind}:{key.namespace}/{key.name}"
+
+
+def hook_id(app: str, key: ResourceKey) -> str:
+    """The label value shared by every run of a hook named by the server."""
+    return hashlib.sha256(tracking_id(app, key).encode()).hexdigest()[:16]
 
 
 def owned_by(app: str, live: Mapping[str, object]) -> bool:
@@ -108,6 +115,9 @@ def _bind(app: str, body: JsonObject, namespaced: bool, default_namespace: str) 
     elif not namespaced:
         meta.pop("namespace", None)
     key = ResourceKey.of(out)
-    meta.setdefault("labels", {})[APP_LABEL] = app
+    labels = meta.setdefault("labels", {})
+    labels[APP_LABEL] = app
+    if key.generated:
+        labels[HOOK_ID_LABEL] = hook_id(app, key)
     meta.setdefault("annotations", {})[TRACKING] = tracking_id(app, key)
     return out

@@ -272,6 +272,35 @@ class KubeClient:
             raise translate_status(response.status_code, _status(response), "apply", subject)
         return _json(response)
 
+    async def create(self, body: JsonObject, *, field_manager: str) -> JsonObject:
+        """POST ``body`` to its collection: a new object, named by the server when the
+        body gives ``metadata.generateName`` instead of a name (hooks run once per sync).
+        """
+        key = ResourceKey.of(body)
+        resource = await self.resource_for(key.group, key.kind)
+        version = split_api_version(str(body.get("apiVersion", "")))[1] or resource.version
+        addressed = ApiResource(
+            resource.group,
+            version,
+            resource.kind,
+            resource.plural,
+            resource.namespaced,
+            resource.verbs,
+        )
+        path = addressed.collection_path(key.namespace if resource.namespaced else None)
+        response = await self._send(
+            "CREATE",
+            "POST",
+            path,
+            subject=str(key),
+            params={"fieldManager": field_manager},
+            body=orjson.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
+        if response.status_code not in (200, 201, 202):
+            raise translate_status(response.status_code, _status(response), "create", str(key))
+        return _json(response)
+
     async def delete(self, key: ResourceKey, *, propagation: str = "Background") -> bool:
         path, _, subject = await self._path_for(key)
         body = orjson.dumps(

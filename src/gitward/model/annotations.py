@@ -10,6 +10,9 @@ from __future__ import annotations
 TRACKING = "gitward.dev/tracking-id"
 # Written by gitward: the app name, as a label so the cluster can be queried by app.
 APP_LABEL = "gitward.dev/app"
+# Written by gitward on hooks named by the server (generateName): the same value on every
+# run of one hook, so BeforeHookCreation finds the objects of earlier runs by label.
+HOOK_ID_LABEL = "gitward.dev/hook-id"
 # Written by gitward: a hash of the body it applied, so an unchanged desired state is
 # recognised on the live object itself without a dry-run.
 DESIRED_HASH = "gitward.dev/desired-hash"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JsonObject = dict[str, Any]
+GENERATED = "*"  # ends the key name of an object named by the server (generateName)
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -51,15 +52,23 @@ class ResourceKey:
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> ResourceKey:
-        """The key of an object body (its namespace as written; may be empty)."""
+        """The key of an object body (its namespace as written; may be empty).
+
+        A body with ``generateName`` and no name (a hook the server names anew on every
+        sync) gets the prefix followed by :data:`GENERATED` as its name: no real object
+        can have that name, and two such hooks differ by their prefix.
+        """
         group, _ = split_api_version(str(obj.get("apiVersion", "")))
         meta = obj.get("metadata") or {}
-        return cls(
-            group,
-            str(obj.get("kind", "")),
-            str(meta.get("namespace") or ""),
-            str(meta.get("name") or ""),
-        )
+        name = str(meta.get("name") or "")
+        if not name and meta.get("generateName"):
+            name = f"{meta['generateName']}{GENERATED}"
+        return cls(group, str(obj.get("kind", "")), str(meta.get("namespace") or ""), name)
+
+    @property
+    def generated(self) -> bool:
+        """True for a hook named by the server (``generateName``): no fixed identity."""
+        return self.name.endswith(GENERATED)
 
     def __str__(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group else self.kind

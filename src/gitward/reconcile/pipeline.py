@@ -333,6 +333,8 @@ class Engine:
         check = self.health_check(app)
         result = {}
         for key in planned.prepared:
+            if key.generated:
+                continue  # a hook the server names anew each sync: not a deployed object
             body = planned.live.get(key)
             result[key] = (
                 check(body)

@@ -13,14 +13,15 @@ mapping keys that YAML reads as booleans, numbers or null become strings, and a 
 ``=`` is the string "=".
 
 Every object must be a mapping with ``apiVersion``, ``kind`` and ``metadata.name``;
-``generateName`` is refused because GitOps needs a stable name to compare and prune.
+``generateName`` is refused because GitOps needs a stable name to compare and prune,
+except on hooks, which are created anew on every sync and never compared or pruned.
 Errors name the source and the 1-based line where the document starts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -28,6 +29,7 @@ import yaml
 from gitward.errors import RenderError
 from gitward.loading import BoundedLoader, LimitExceeded, SafeLoader, check_size, yaml_documents
 from gitward.model import JsonObject, Resource, SourceLocation
+from gitward.model.annotations import HELM_HOOK, HOOK
 
 Locate = Callable[[int, int], SourceLocation]
 """Builds the source of the document starting at a 1-based line, with its index."""
@@ -143,15 +145,26 @@ def _check_object(obj: Any, where: str) -> JsonObject:
             hint="quote the name: YAML 1.1 reads no, yes, on, off and numbers as other types",
         )
     if not name:
-        if meta.get("generateName"):
+        generate = meta.get("generateName")
+        if generate and isinstance(generate, str) and _is_hook(meta):
+            return obj  # created anew on every sync, cleaned up by its delete policy
+        if generate:
             raise RenderError(
                 f"{obj['kind']} uses metadata.generateName, which GitOps cannot track",
                 location=where,
                 hint="set a fixed metadata.name: a generated name changes on every apply, "
-                "so the object could never be compared or pruned",
+                "so the object could never be compared or pruned (only hooks, annotated "
+                f"{HOOK[1]} or {HELM_HOOK}, may use generateName)",
             )
         raise RenderError(f"{obj['kind']} has no metadata.name ({_REQUIRED})", location=where)
     return obj
+
+
+def _is_hook(meta: Mapping[str, Any]) -> bool:
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, Mapping):
+        return False
+    return any(key in annotations for key in (*HOOK, HELM_HOOK))
 
 
 def objects_of(data: Any, where: str) -> list[JsonObject]:

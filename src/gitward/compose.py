@@ -24,6 +24,7 @@ from gitward.ports import Progress, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
+from gitward.source.addresses import AddressPolicy
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.toolchain import Toolchain, default_cache_dir
 
@@ -44,6 +45,8 @@ class Settings:
     git_timeout: float = DEFAULT_FETCH_TIMEOUT  # seconds for one fetch over the network
     # Age identities for SOPS files (--decryption-key-file); apps may add their own.
     keys: DecryptionKeys = field(default_factory=DecryptionKeys)
+    # Networks Git may not fetch from (SSRF): link-local and cloud metadata by default.
+    repo_addresses: AddressPolicy = field(default_factory=AddressPolicy)
 
 
 def tool(name: str, progress: Progress | None = None) -> Path:
@@ -64,7 +67,9 @@ def tool(name: str, progress: Progress | None = None) -> Path:
 
 def git_source(settings: Settings) -> GitRepositorySource:
     return GitRepositorySource(
-        (settings.cache_dir or default_cache_dir()) / "git", fetch_timeout=settings.git_timeout
+        (settings.cache_dir or default_cache_dir()) / "git",
+        fetch_timeout=settings.git_timeout,
+        addresses=settings.repo_addresses,
     )
 
 

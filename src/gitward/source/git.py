@@ -19,6 +19,7 @@ import pygit2
 
 from gitward.errors import RevisionNotFoundError, SourceError
 from gitward.model import RepoCredentials, Revision
+from gitward.source.addresses import AddressPolicy
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT, Fetcher
 from gitward.source.mirror import Mirror
 from gitward.source.refs import FULL_SHA, available, has_commit, resolve_in
@@ -29,10 +30,19 @@ from gitward.source.urls import RepoURL, Transport, parse_repo_url
 class GitRepositorySource:
     """Resolves revisions and checks out trees, cached under ``cache_dir``."""
 
-    def __init__(self, cache_dir: Path, fetch_timeout: float = DEFAULT_FETCH_TIMEOUT) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
+        *,
+        addresses: AddressPolicy | None = None,
+    ) -> None:
+        """``addresses`` says which hosts may be fetched from (default: all but link-local
+        and cloud metadata addresses, see :mod:`.addresses`)."""
         self._cache_dir = cache_dir
         self._fetcher = Fetcher(fetch_timeout)  # network fetches, with their deadline
         self._trees = cache_dir / "trees"
+        self._addresses = addresses or AddressPolicy()
 
     def resolve(
         self, repo_url: str, revision: str, credentials: RepoCredentials | None = None
@@ -46,6 +56,7 @@ class GitRepositorySource:
             if known is not None and has_commit(known, wanted.lower()):
                 return Revision(repo.safe, revision, wanted.lower())
         _check_local(repo)  # after the cache: a mirrored commit needs no remote at all
+        self._addresses.check(repo)
         git = mirror.update(credentials)
         sha = _resolve_or_explain(git, repo, wanted)
         return Revision(repo.safe, revision, sha)
@@ -64,6 +75,7 @@ class GitRepositorySource:
         mirror = Mirror(self._cache_dir, repo, self._fetcher)
         git = mirror.open()
         if git is None or not has_commit(git, revision.sha):
+            self._addresses.check(repo)
             git = mirror.update(credentials)
             if not has_commit(git, revision.sha):
                 raise _not_found(git, repo, revision.sha)

@@ -31,7 +31,7 @@ def resolve_in(git: pygit2.Repository, wanted: str) -> str | None:
     candidates = [wanted] if wanted.startswith("refs/") else []
     candidates += [f"refs/heads/{wanted}", f"refs/tags/{wanted}"]
     for name in candidates:
-        if name in git.references:
+        if _has_reference(git, name):
             return _peel(git, name)
     lowered = wanted.lower()
     if FULL_SHA.match(lowered):
@@ -42,6 +42,14 @@ def resolve_in(git: pygit2.Repository, wanted: str) -> str | None:
     if _SHORT_SHA.match(lowered):
         return _short(git, lowered)
     return None
+
+
+def _has_reference(git: pygit2.Repository, name: str) -> bool:
+    """Whether ``name`` is a reference; a name Git cannot hold (too long, NUL, ...) is not."""
+    try:
+        return name in git.references
+    except (ValueError, pygit2.GitError):
+        return False
 
 
 def available(git: pygit2.Repository, limit: int = 8) -> str:

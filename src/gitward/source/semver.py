@@ -24,16 +24,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
+# Numbers are capped at 30 digits: a tag or range with thousands of digits would make
+# int() raise (Python refuses over 4300 digits) and is no version anyone releases.
 _VERSION = re.compile(
-    r"^[vV]?(?P<major>0|[1-9]\d*)(?:\.(?P<minor>0|[1-9]\d*))?(?:\.(?P<patch>0|[1-9]\d*))?"
+    r"^[vV]?(?P<major>0|[1-9]\d{0,29})(?:\.(?P<minor>0|[1-9]\d{0,29}))?"
+    r"(?:\.(?P<patch>0|[1-9]\d{0,29}))?"
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
 )
 _PARTIAL = re.compile(
-    r"^[vV]?(?P<major>\d+|[xX*])(?:\.(?P<minor>\d+|[xX*]))?(?:\.(?P<patch>\d+|[xX*]))?"
+    r"^[vV]?(?P<major>\d{1,30}|[xX*])(?:\.(?P<minor>\d{1,30}|[xX*]))?"
+    r"(?:\.(?P<patch>\d{1,30}|[xX*]))?"
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$"
 )
 _COMPARATOR = re.compile(r"^(?P<op>\^|~>?|>=|<=|!=|=|>|<)?\s*(?P<version>\S+)$")
 _WILD = ("x", "X", "*")
+
+
+MAX_TEXT = 256  # characters of a tag or range considered at all
+
+
+def _number(text: str) -> bool:
+    """A numeric identifier (ASCII digits only: str.isdigit() also accepts "²")."""
+    return text.isascii() and text.isdigit()
 
 
 class RangeError(ValueError):
@@ -53,6 +65,8 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> Version | None:
         """The version a tag names, or None if it names none."""
+        if len(text) > MAX_TEXT:
+            return None
         m = _VERSION.match(text.strip())
         if m is None:
             return None
@@ -62,7 +76,7 @@ class Version:
         )
 
     def _key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
-        ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.pre)
+        ids = tuple((0, int(p), "") if _number(p) else (1, 0, p) for p in self.pre)
         return (self.major, self.minor, self.patch, 0 if self.pre else 1, ids)
 
     def __lt__(self, other: object) -> bool:
@@ -122,6 +136,8 @@ class Range:
 
 def parse_range(text: str) -> Range:
     """Parse a semver range; raise :class:`RangeError` if ``text`` is not one."""
+    if len(text) > MAX_TEXT:
+        raise RangeError(f"a range of {len(text)} characters is too long")
     alternatives = []
     for alternative in text.split("||"):
         alternatives.append(_parse_alternative(alternative.strip()))

@@ -134,3 +134,13 @@ def test_best_is_the_maximum_of_the_allowed_versions(vs: list[Version], text: st
     assert (best is None) == (not allowed)
     if best is not None:
         assert Version.parse(best) == max(allowed)
+
+
+def test_numbers_too_long_for_int_are_not_versions_nor_ranges() -> None:
+    # Found by fuzzing: int() refuses over 4300 digits with a ValueError, which escaped.
+    huge = "9" * 5000
+    assert Version.parse(f"v{huge}.0.0") is None
+    assert Version.parse(f"1.0.0-{huge}") is None
+    with pytest.raises(RangeError):
+        parse_range(f"^{huge}")
+    assert parse_range(">=1.0").best([f"v{huge}", "v1.2.0"]) == "v1.2.0"

@@ -308,3 +308,64 @@ def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
 
 def synced(app: dict[str, Any]) -> bool:
     return bool(app.get("syncState") == "Synced" and app["health"]["status"] == "Healthy")
+
+
+def test_serve_reports_a_tampered_file_and_a_missing_key_secret_and_keeps_running(
+    *,
+    control_plane: ClusterState,
+    repo: GitRepo,
+    sops: Sops,
+    age_key: AgeKey,
+    kube: Client,
+    namespace: str,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    write_app(repo, sops, age_key)
+    secret = repo.path / "app/secret.yaml"
+    secret.write_text(secret.read_text().replace("name: db", "name: db-renamed"))
+    repo.commit("an edit without sops: the MAC no longer matches")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "app.yaml").write_text(application(repo, namespace))
+    server = ServeProcess(
+        tmp_path,
+        control_plane.kubeconfig,
+        config,
+        env={k: env[k] for k in ("GITWARD_KUSTOMIZE", "GITWARD_HELM")},
+    )
+    name = f"secrets-{namespace}"
+    server.start()
+    try:
+        # No Secret with the key yet: a reported error that says which Secret to create.
+        path = f"/api/v1/applications/{name}"
+        missing = server.wait(path, lambda a: "sops-age" in _reported(a), timeout=180)
+        assert f"Secret {namespace}/sops-age" in _reported(missing)
+        kube.create(
+            Secret(
+                metadata=ObjectMeta(name="sops-age", namespace=namespace),
+                stringData={"identity.agekey": age_key.file.read_text()},
+            )
+        )
+        server.request("POST", f"{path}/sync")
+        tampered = server.wait(path, lambda a: "MAC mismatch" in _reported(a), timeout=180)
+        assert "app/secret.yaml: MAC mismatch" in _reported(tampered)
+        assert tampered["syncState"] != "Synced"
+        assert server.request("GET", "/readyz").status_code == 200
+    finally:
+        server.stop()
+    assert not [
+        c
+        for c in kube.list(ConfigMap, namespace=namespace)
+        if c.metadata and c.metadata.name == "settings"
+    ]  # nothing of the app was applied
+    assert_no_plaintext([tmp_path / "cache", tmp_path / "state"], {"log": server.log_text()})
+
+
+def _reported(app: dict[str, Any]) -> str:
+    """The errors the API shows for an app: its conditions and a failed last sync."""
+    messages = [str(c["message"]) for c in app.get("conditions") or [] if c["status"] == "True"]
+    last = app.get("lastOperation")
+    if last and last["result"] == "Failed":
+        messages.append(str(last["message"]))
+    return "\n".join(messages)

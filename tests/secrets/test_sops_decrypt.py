@@ -9,6 +9,7 @@ carry a decrypted value.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gitward.errors import ConfigError, DecryptionError
+from gitward.errors import ConfigError, DecryptionError, RenderError
 from gitward.model import DecryptionKeys
 from gitward.render.sops import decrypt, parse_identities
 from gitward.render.sops_stores import SopsFormat
@@ -228,3 +229,29 @@ def test_identity_files(age_key: AgeKey, other_key: AgeKey, tmp_path: Path) -> N
         parse_identities(f"{age_key.recipient}\n", "k.txt")
     with pytest.raises(ConfigError, match="holds no age identity"):
         parse_identities("# nothing\n", "k.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "message"),
+    [
+        ('{"a": ' + "9" * 5000 + ', "sops": {"mac": "x"}}', SopsFormat.JSON, "64 bits"),
+        ("a: " + "9" * 5000 + "\nsops: {mac: x, age: []}\n", SopsFormat.YAML, "cannot decrypt"),
+    ],
+)
+def test_hostile_numbers_are_errors_not_crashes(
+    text: str, fmt: SopsFormat, message: str, age_key: AgeKey
+) -> None:
+    with pytest.raises(RenderError, match=message):
+        decrypt(text, fmt, age_key.keys, "f")
+
+
+def test_integers_beyond_int64_are_refused(encrypted: str, age_key: AgeKey) -> None:
+    """What yaml.v3 reads as a uint64 cannot go to Kubernetes (and sops cannot MAC it)."""
+    indent = re.search(r"\n( +)name: db\n", encrypted)
+    assert indent is not None
+    spaces = indent.group(1)
+    huge = encrypted.replace(
+        f"{spaces}name: db\n", f"{spaces}name: db\n{spaces}generation: 18446744073709551615\n"
+    )
+    with pytest.raises(DecryptionError, match="does not fit in 64 bits"):
+        decrypt(huge, SopsFormat.YAML, age_key.keys, "s.yaml")

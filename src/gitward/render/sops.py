@@ -279,7 +279,7 @@ class _Walk:
             value, raw = node, _mac_bytes(node)
         if encrypted or not self.mac_only_encrypted:
             self.mac.update(raw)
-        return value
+        return _representable(value, path)
 
     def check_mac(self) -> None:
         stored = str(self.metadata.get("mac", ""))
@@ -289,6 +289,17 @@ class _Walk:
                 "MAC mismatch: the file was changed after it was encrypted",
                 hint="re-encrypt it with sops (an edit must go through `sops edit`)",
             )
+
+
+def _representable(value: Any, path: list[str]) -> Any:
+    """``value``, if a Kubernetes object (JSON, int64) can hold it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DecryptionError(f"the value at {':'.join(path)!r} is {value}, which JSON cannot hold")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise DecryptionError(f"the integer at {':'.join(path)!r} does not fit in 64 bits")
+    return value
 
 
 _RULES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex")

@@ -70,6 +70,7 @@ _SPECIAL: dict[str, Any] = {
     **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
 }
+_MAX_INT_TEXT = 80  # longer than any 64-bit integer in any base Go accepts, with its sign
 _GO_INT = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)")
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
@@ -125,7 +126,7 @@ def go_plain_scalar(text: str) -> Any:
     if stamp is not None:
         return stamp
     plain = text.replace("_", "")
-    number = _go_int(plain)
+    number = _go_int(plain) if len(plain) <= _MAX_INT_TEXT else None
     if number is not None:
         return number
     if _GO_FLOAT.fullmatch(plain):
@@ -219,6 +220,12 @@ def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ entry point
 
 
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:  # longer than any 64-bit integer; int() may refuse it
+        raise ValueError(f"the integer {text[:27]}... does not fit in 64 bits")
+    return int(text)
+
+
 def load(text: str, fmt: SopsFormat, label: str) -> tuple[list[Any], dict[str, Any]] | None:
     """The documents of a SOPS file (without metadata) and its ``sops`` metadata, or
     None when ``text`` is not SOPS-encrypted."""
@@ -236,9 +243,11 @@ def load(text: str, fmt: SopsFormat, label: str) -> tuple[list[Any], dict[str, A
         documents = _yaml(text, label)
     else:
         try:
-            documents = [json.loads(text)]
+            documents = [json.loads(text, parse_int=_json_int)]
         except json.JSONDecodeError:
             return None  # not JSON: a binary file that merely mentions "sops"
+        except ValueError as e:  # from _json_int
+            raise RenderError(f"invalid JSON in a SOPS file: {e}", location=label) from e
     if not documents or not isinstance(documents[0], dict):
         return None
     metadata = documents[0].get("sops")

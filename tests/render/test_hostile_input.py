@@ -9,6 +9,7 @@ SIGSEGV.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from gitward.errors import RenderError
 from gitward.model import SourceSpec
 from gitward.render import ManifestRenderer
 from gitward.render.parse import file_locator, parse_json, parse_yaml
+from gitward.render.process import run_tool
 
 from .helpers import REPO_URL, Write, configmap, names, render
 
@@ -144,3 +146,39 @@ def test_the_largest_int64_is_still_accepted() -> None:
     (body,) = yaml_objects(configmap("n").replace("k: v", "k: 9223372036854775807"))
     assert isinstance(body, dict)
     assert body["data"]["k"] == 2**63 - 1
+
+
+def test_a_render_program_writing_without_end_is_stopped(tmp_path: Path) -> None:
+    # A template that loops forever: helm or kustomize printing gigabytes. The output is
+    # read as it comes and the run is killed past the limit (here 1 MiB of `yes`).
+    env = {"PATH": "/usr/bin:/bin"}
+    with pytest.raises(RenderError, match="wrote more than 1 MiB and was stopped"):
+        run_tool(
+            ["yes", "apiVersion: v1"],
+            what="helm template",
+            location="charts/loop",
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+            max_output=1024 * 1024,
+        )
+
+
+def test_a_render_program_keeps_its_output_and_the_end_of_its_errors(tmp_path: Path) -> None:
+    script = "import sys; sys.stdout.write('x' * 300000); sys.stderr.write('e' * 3000000 + 'END')"
+    assert (
+        run_tool(
+            [sys.executable, "-c", script], what="t", location="a", env={}, cwd=tmp_path, timeout=60
+        )
+        == "x" * 300000
+    )
+    failing = script + "; sys.exit(3)"
+    with pytest.raises(RenderError, match="END"):
+        run_tool(
+            [sys.executable, "-c", failing],
+            what="t",
+            location="a",
+            env={},
+            cwd=tmp_path,
+            timeout=60,
+        )

@@ -12,9 +12,11 @@ reconcile loop. So each run gets an environment built from scratch (nothing inhe
   temporary directory, so no repository list, registry login or plugin of the host is
   used.
 
-A run that outlives its deadline is killed with its whole process group (kustomize
-starts ``git`` and ``helm``). Used by :mod:`gitward.render.kustomize` and
-:mod:`gitward.render.helm`.
+A run that outlives its deadline, or writes more than
+:data:`gitward.loading.MAX_TEXT_BYTES` of output (a template looping forever), is
+killed with its whole process group (kustomize starts ``git`` and ``helm``); output
+is read as it comes, so memory never holds more than that bound. Used by
+:mod:`gitward.render.kustomize` and :mod:`gitward.render.helm`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from gitward.errors import RenderError, ToolchainError
+from gitward.loading import MAX_TEXT_BYTES
 
 CLOSED_PROXY = "http://127.0.0.1:1"
 # What a refused network access looks like in the output of Go's HTTP client and git.
@@ -34,6 +41,7 @@ _OFFLINE_HINT = (
     "gitward renders without network: vendor remote bases, resources and charts into the repository"
 )
 _MAX_ERROR_LINES = 30
+_MAX_STDERR_BYTES = 1024 * 1024  # the end of the error output is kept, the rest dropped
 
 
 def offline_environment(home: Path, search_path: str) -> dict[str, str]:
@@ -77,16 +85,49 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_tool(
-    argv: list[str], *, what: str, location: str, env: dict[str, str], cwd: Path, timeout: float
-) -> str:
-    """The standard output of ``argv``; a :class:`RenderError` naming ``location`` if it fails.
+class _Drain(threading.Thread):
+    """Reads one pipe of a run to its end, keeping at most ``limit`` bytes.
 
-    ``what`` names the run for a person ("kustomize build"); ``location`` is the
-    application path in the repository.
+    ``stop`` is called once the limit is passed (standard output: the run is killed, so a
+    template that loops forever cannot fill the memory); without it the oldest bytes are
+    dropped instead (standard error: its end says what went wrong).
     """
+
+    def __init__(self, pipe: IO[bytes], limit: int, stop: Callable[[], None] | None) -> None:
+        super().__init__(daemon=True)
+        self._pipe = pipe
+        self._limit = limit
+        self._on_overflow = stop
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self.overflowed = False
+
+    def run(self) -> None:
+        with self._pipe:
+            while chunk := os.read(self._pipe.fileno(), 65536):
+                if self.overflowed:
+                    continue  # drain what the killed run still wrote
+                self._chunks.append(chunk)
+                self._size += len(chunk)
+                if self._size > self._limit:
+                    self._overflow()
+
+    def _overflow(self) -> None:
+        if self._on_overflow is not None:
+            self.overflowed = True
+            self._chunks.clear()
+            self._on_overflow()
+            return
+        while self._size > self._limit and len(self._chunks) > 1:
+            self._size -= len(self._chunks.popleft())
+
+    def text(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", errors="replace")
+
+
+def _start(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     try:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             cwd=cwd,
             env=env,
@@ -100,20 +141,55 @@ def run_tool(
             f"cannot run {argv[0]}: {e.strerror}",
             hint="check the kustomize and helm paths given to the renderer",
         ) from e
+
+
+def run_tool(
+    argv: list[str],
+    *,
+    what: str,
+    location: str,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float,
+    max_output: int = MAX_TEXT_BYTES,
+) -> str:
+    """The standard output of ``argv``; a :class:`RenderError` naming ``location`` if it fails.
+
+    ``what`` names the run for a person ("kustomize build"); ``location`` is the
+    application path in the repository. A run that writes more than ``max_output``
+    bytes is stopped: its output would be refused by the parser anyway.
+    """
+    process = _start(argv, env, cwd)
+    stdout, stderr = process.stdout, process.stderr
+    if stdout is None or stderr is None:  # pragma: no cover - both are PIPE
+        raise ToolchainError(f"{what}: the run has no output pipes")
+    out = _Drain(stdout, max_output, stop=lambda: _kill_group(process))
+    err = _Drain(stderr, _MAX_STDERR_BYTES, stop=None)
+    out.start()
+    err.start()
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired as e:
         _kill_group(process)
-        process.communicate()
+        process.wait()
         raise RenderError(
             f"{what} did not finish within {timeout:g} s and was stopped",
             location=location,
             hint="a render must not need the network; check for remote bases or charts",
         ) from e
+    finally:
+        out.join()
+        err.join()
+    if out.overflowed:
+        raise RenderError(
+            f"{what} wrote more than {max_output // (1024 * 1024)} MiB and was stopped",
+            location=location,
+            hint="no application renders this much; look for a template that loops",
+        )
     if process.returncode != 0:
-        message = trim_stderr(stderr.decode("utf-8", errors="replace"))
+        message = trim_stderr(err.text())
         offline = any(marker in message for marker in _OFFLINE_MARKERS)
         raise RenderError(
             f"{what} failed:\n{message}", location=location, hint=_OFFLINE_HINT if offline else None
         )
-    return stdout.decode("utf-8", errors="replace")
+    return out.text()

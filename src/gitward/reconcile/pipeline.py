@@ -17,6 +17,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gitward.apply.executor import ApplyOptions, Execution, ExecutionListener, Executor
 from gitward.apply.inventory import Entry, Inventory, InventoryStore, owned_fields_hash
@@ -24,7 +25,6 @@ from gitward.apply.live import owned_live, read_live
 from gitward.apply.prepare import Prepared, owned_by, prepare
 from gitward.apply.waiting import HealthCheck, Waiter
 from gitward.errors import ConflictError, GitwardError, ImmutableFieldError, KubeError
-from gitward.healthrules import installed_library
 from gitward.model import (
     Action,
     AppSpec,
@@ -45,7 +45,6 @@ from gitward.model import (
     SyncOption,
 )
 from gitward.model.annotations import DESIRED_HASH
-from gitward.observe.health import HealthEvaluator
 from gitward.plan import PlanOptions, build_plan
 from gitward.ports import (
     Clock,
@@ -57,6 +56,9 @@ from gitward.ports import (
 )
 from gitward.reconcile.decryption import app_keys
 from gitward.reconcile.source import Rendered, render_app
+
+if TYPE_CHECKING:
+    from gitward.observe.health import HealthEvaluator
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,11 @@ class Engine:
 
     def health_check(self, app: AppSpec) -> HealthCheck:
         """Per-kind health with the app's own CEL rules; evaluators are compiled once."""
+        # Imported on first use: the rule library and CEL cost ~0.1 s to import, which
+        # `gitward diff` and `render`, which never judge health, should not pay.
+        from gitward.healthrules import installed_library  # noqa: PLC0415
+        from gitward.observe.health import HealthEvaluator  # noqa: PLC0415
+
         if app.health_rules not in self._evaluators:
             self._evaluators[app.health_rules] = HealthEvaluator(
                 app.health_rules, installed_library(), clock=self.clock

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pyrage
 
-from gitward.render.sops import decrypt, parse_identities
+from gitward.render.sops import decrypt
+from gitward.render.sops_keys import parse_identities
 from gitward.render.sops_stores import SopsFormat
 from gitward.toolchain import Toolchain
 

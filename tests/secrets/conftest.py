@@ -21,7 +21,7 @@ import pytest
 
 from gitward.model import DecryptionKeys
 from gitward.render import ManifestRenderer, RenderTools
-from gitward.render.sops import parse_identities
+from gitward.render.sops_keys import parse_identities
 from gitward.toolchain import Toolchain
 
 

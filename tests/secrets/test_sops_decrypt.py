@@ -19,8 +19,10 @@ import yaml
 
 from gitward.errors import ConfigError, DecryptionError, RenderError
 from gitward.model import DecryptionKeys
-from gitward.render.sops import decrypt, parse_identities
+from gitward.render.sops import decrypt
+from gitward.render.sops_keys import parse_identities
 from gitward.render.sops_stores import SopsFormat
+from tests.fuzz.budget import within
 
 from .conftest import AgeKey, Sops
 
@@ -255,3 +257,23 @@ def test_integers_beyond_int64_are_refused(encrypted: str, age_key: AgeKey) -> N
     )
     with pytest.raises(DecryptionError, match="does not fit in 64 bits"):
         decrypt(huge, SopsFormat.YAML, age_key.keys, "s.yaml")
+
+
+def test_a_hostile_rule_cannot_hang_the_render(sops: Sops, age_key: AgeKey, tmp_path: Path) -> None:
+    """sops matches rules with Go's RE2; so does gitward: linear time, no backtracking."""
+    key = "a" * 40 + "!"
+    # The rule is tried on the long key (no match after 40 a's: Python's re would take
+    # 2^40 steps), and matches "stringData", whose value is encrypted.
+    (tmp_path / "s.yaml").write_text(f"{key}: in clear\nstringData:\n  password: {PASSWORD}\n")
+    encrypted = sops.encrypt(
+        tmp_path / "s.yaml", age_key.recipient, rules=("--encrypted-regex", "(a+)+$")
+    )
+    with within(5.0, "a catastrophic-backtracking rule"):
+        result = decrypt(encrypted, SopsFormat.YAML, age_key.keys, "s.yaml")
+    assert result is not None
+    assert result.documents[0] == {key: "in clear", "stringData": {"password": PASSWORD}}
+    assert PASSWORD not in encrypted
+
+    lookbehind = encrypted.replace("encrypted_regex: (a+)+$", "encrypted_regex: (?<=x)y")
+    with pytest.raises(DecryptionError, match="is not a valid regular expression"):
+        decrypt(lookbehind, SopsFormat.YAML, age_key.keys, "s.yaml")

@@ -263,6 +263,6 @@ def read_keys(path: Path | None) -> DecryptionKeys:
     except OSError as e:
         raise ConfigError(f"cannot read --decryption-key-file {path}: {e.strerror}") from e
     # Imported here: pyrage and cryptography are needed only when a key file is given.
-    from gitward.render.sops import parse_identities  # noqa: PLC0415
+    from gitward.render.sops_keys import parse_identities  # noqa: PLC0415
 
     return parse_identities(text, f"--decryption-key-file {path}")

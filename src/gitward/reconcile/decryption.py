@@ -17,7 +17,7 @@ import binascii
 from gitward.errors import ConfigError
 from gitward.model import AppSpec, DecryptionKeys, ResourceKey
 from gitward.ports import Cluster
-from gitward.render.sops import parse_identities
+from gitward.render.sops_keys import parse_identities
 
 AGE_KEY_SUFFIX = ".agekey"
 

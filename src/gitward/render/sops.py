@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import math
 import re
@@ -35,13 +34,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pyrage
+import re2
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gitward.errors import ConfigError, DecryptionError
+from gitward.errors import DecryptionError
 from gitward.model import DecryptionKeys, Resource, SourceLocation
 from gitward.render.parse import objects_of
+from gitward.render.sops_keys import data_key
 from gitward.render.sops_stores import SopsFormat, load
 
 _ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
@@ -50,102 +50,6 @@ _MAC_ONLY_ENCRYPTED_INIT = bytes.fromhex(
     "8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69"
 )
 _NOT_SUPPORTED = ("encrypted_comment_regex", "unencrypted_comment_regex")
-
-
-# ------------------------------------------------------------------ keys
-
-
-def parse_identities(text: str, origin: str) -> DecryptionKeys:
-    """The age identities of a file as ``age-keygen`` writes it (``#`` lines are comments).
-
-    Errors name the line number only: a line of this file may be a private key.
-    """
-    found: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if not stripped.startswith("AGE-SECRET-KEY-1"):
-            raise ConfigError(
-                f"{origin}: line {number} is not an age identity (AGE-SECRET-KEY-1...)",
-                hint="give an identity file as age-keygen writes it; SSH and plugin "
-                "identities are not supported",
-            )
-        try:
-            pyrage.x25519.Identity.from_str(stripped)
-        except pyrage.IdentityError as e:
-            raise ConfigError(f"{origin}: line {number} is not a valid age identity") from e
-        found.append(stripped)
-    if not found:
-        raise ConfigError(f"{origin}: holds no age identity (AGE-SECRET-KEY-1...)")
-    return DecryptionKeys(tuple(found), (origin,))
-
-
-@dataclass(frozen=True)
-class _Keyring:
-    identities: tuple[pyrage.x25519.Identity, ...]
-    recipients: frozenset[str]  # the public keys of ``identities``
-
-
-@functools.lru_cache(maxsize=32)
-def _keyring(keys: DecryptionKeys) -> _Keyring:
-    identities = tuple(pyrage.x25519.Identity.from_str(k) for k in keys.age)
-    return _Keyring(identities, frozenset(str(i.to_public()) for i in identities))
-
-
-# ------------------------------------------------------------------ metadata and data key
-
-
-def _recipients(metadata: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """age entries (recipient, enc) and descriptions of the other keys, all groups."""
-    groups = metadata.get("key_groups")
-    if isinstance(groups, list) and len(groups) > 1:
-        raise DecryptionError(
-            "the file uses Shamir secret sharing over several key groups, which gitward "
-            "does not support",
-            hint="encrypt it for one group of age recipients",
-        )
-    sources = [metadata, *(g for g in (groups or []) if isinstance(g, dict))]
-    age: list[dict[str, Any]] = []
-    other: list[str] = []
-    for source in sources:
-        age += [e for e in source.get("age") or [] if isinstance(e, dict)]
-        for name, field in (("pgp", "fp"), ("kms", "arn"), ("gcp_kms", "resource_id")):
-            other += [
-                f"{name} {e.get(field)}" for e in source.get(name) or [] if isinstance(e, dict)
-            ]
-        for name in ("azure_kv", "hc_vault", "hckms"):
-            other += [name] * len(source.get(name) or [])
-    return age, other
-
-
-def _data_key(metadata: dict[str, Any], keys: DecryptionKeys) -> bytes:
-    age, other = _recipients(metadata)
-    recipients = [str(e.get("recipient", "")) for e in age]
-    ring = _keyring(keys) if keys else _Keyring((), frozenset())
-    # Entries for one of our public keys first; then the rest (a recipient string may be
-    # written differently, age will tell).
-    ordered = sorted(age, key=lambda e: str(e.get("recipient", "")) not in ring.recipients)
-    if ring.identities:
-        for entry in ordered:
-            try:
-                key = pyrage.decrypt(str(entry.get("enc", "")).encode(), list(ring.identities))
-            except pyrage.DecryptError:
-                continue
-            if len(key) == 32:
-                return key
-    wanted = ", ".join(recipients + other) or "no recipients at all"
-    given = (
-        f"the {len(ring.identities)} key(s) from {', '.join(keys.origins)} "
-        f"(public: {', '.join(sorted(ring.recipients))}) match none of them"
-        if keys
-        else "no decryption key was given"
-    )
-    raise DecryptionError(
-        f"cannot decrypt this SOPS file: it is encrypted for {wanted}; {given}",
-        hint="pass an age identity for one of these recipients with --decryption-key-file, "
-        "or name a Secret holding it in spec.decryption.secretRef",
-    )
 
 
 # ------------------------------------------------------------------ values and the MAC
@@ -236,6 +140,9 @@ class _Walk:
         if self.mac_only_encrypted:
             self.mac.update(_MAC_ONLY_ENCRYPTED_INIT)
         self.rules = {name: str(self.metadata[name]) for name in _RULES if self.metadata.get(name)}
+        self.patterns = {
+            name: _regex(self.rules[name]) for name in _REGEX_RULES if name in self.rules
+        }
         self.plaintexts: list[str] = []
 
     def encrypted(self, path: Sequence[str]) -> bool:
@@ -248,12 +155,13 @@ class _Walk:
             result = False
         if "encrypted_suffix" in rules:
             result = any(p.endswith(rules["encrypted_suffix"]) for p in path)
-        if "unencrypted_regex" in rules and any(
-            re.search(rules["unencrypted_regex"], p) for p in path
+        patterns = self.patterns
+        if "unencrypted_regex" in patterns and any(
+            patterns["unencrypted_regex"].search(p) for p in path
         ):
             result = False
-        if "encrypted_regex" in rules:
-            result = any(re.search(rules["encrypted_regex"], p) for p in path)
+        if "encrypted_regex" in patterns:
+            result = any(patterns["encrypted_regex"].search(p) for p in path)
         return result
 
     def value(self, node: Any, path: list[str]) -> Any:
@@ -302,6 +210,20 @@ def _representable(value: Any, path: list[str]) -> Any:
     return value
 
 
+def _regex(pattern: str) -> Any:
+    """The file's rule compiled with RE2, the engine (and syntax) of Go's ``regexp`` that
+    sops uses: linear time, so a hostile pattern cannot hang the render."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as e:
+        raise DecryptionError(
+            f"the file's rule {pattern!r} is not a valid regular expression"
+        ) from e
+
+
+_REGEX_RULES = ("unencrypted_regex", "encrypted_regex")
 _RULES = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex")
 
 
@@ -328,15 +250,11 @@ def decrypt(text: str, fmt: SopsFormat, keys: DecryptionKeys, label: str) -> Dec
     documents, metadata = loaded
     try:
         _check_supported(metadata)
-        walk = _Walk(_data_key(metadata, keys), metadata)
+        walk = _Walk(data_key(metadata, keys), metadata)
         plain = [walk.value(document, []) for document in documents]
         walk.check_mac()
     except DecryptionError as e:
         raise DecryptionError(e.message, location=label, hint=e.hint) from e
-    except re.error as e:
-        raise DecryptionError(
-            f"the file's encryption rule is not a valid regex: {e}", location=label
-        ) from e
     return Decrypted(plain, tuple(walk.plaintexts))
 
 

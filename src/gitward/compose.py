@@ -1,17 +1,26 @@
 """Build concrete adapters from configuration: the only place that picks implementations.
 
 Stages depend on ports; this module decides that Git is pygit2 mirrors in the user
-cache, rendering uses the pinned ``kustomize`` and ``helm``, and the cluster is reached
-through a kubeconfig. Tool binaries are found in this order: ``$GITWARD_HELM`` /
-``$GITWARD_KUSTOMIZE``, gitward's build cache, ``PATH``, and finally a build from Go
-modules (with progress shown), so a fresh machine works without setup.
+cache, rendering uses the pinned ``kustomize`` and ``helm``, the cluster is reached
+through a kubeconfig and watched into a :class:`~gitward.kube.cache.LiveCache`, and
+history goes to SQLite in the state directory (or the database a URL names). It is
+the only module that imports the ``kube`` and ``store`` adapters (an import-linter
+contract says so): the CLI and ``gitward serve`` build everything here, from one
+:class:`Settings`, so the field manager, the inventory namespace, Git credentials,
+decryption keys and the state directory reach every part alike. What only ``serve``
+needs (the watch cache, the store) is imported where it is built, so the CLI's
+commands do not pay for it at start-up.
+
+Tool binaries are found in this order: ``$GITWARD_HELM`` / ``$GITWARD_KUSTOMIZE``,
+gitward's build cache, ``PATH``, and finally a build from Go modules (with progress
+shown), so a fresh machine works without setup.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +28,8 @@ from typing import TYPE_CHECKING
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
-from gitward.model import DecryptionKeys, RepoCredentials
-from gitward.ports import Progress, SilentProgress
+from gitward.model import DecryptionKeys, GroupKind, JsonObject, RepoCredentials
+from gitward.ports import Clock, GitSource, PolicyCheck, Progress, Renderer, SilentProgress
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
@@ -29,12 +38,17 @@ from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.toolchain import Toolchain, default_cache_dir
 
 if TYPE_CHECKING:
+    from gitward.kube.cache import LiveCache
     from gitward.model.project import ProjectSpec
     from gitward.policy.set import PolicyChecker, PolicySet
+    from gitward.spec.declarations import ClusterSpec
+    from gitward.store import Store
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Where things are and who gitward is, for every adapter built here."""
+
     kubeconfig: str | None = None
     context: str | None = None
     cache_dir: Path | None = None
@@ -47,6 +61,7 @@ class Settings:
     keys: DecryptionKeys = field(default_factory=DecryptionKeys)
     # Networks Git may not fetch from (SSRF): link-local and cloud metadata by default.
     repo_addresses: AddressPolicy = field(default_factory=AddressPolicy)
+    state_dir: Path | None = None  # serve: the admin token and the SQLite database
 
 
 def tool(name: str, progress: Progress | None = None) -> Path:
@@ -85,17 +100,104 @@ def kube_client(settings: Settings) -> KubeClient:
     )
 
 
-def engine(settings: Settings, cluster: KubeClient, progress: Progress | None = None) -> Engine:
+def engine(
+    settings: Settings,
+    cluster: KubeClient,
+    progress: Progress | None = None,
+    *,
+    shared_git: GitSource | None = None,
+    shared_renderer: Renderer | None = None,
+    live: LiveCache | None = None,
+    clock: Clock | None = None,
+    policy: PolicyCheck | None = None,
+) -> Engine:
+    """An engine on ``cluster``; serve passes its shared Git source, renderer and cache."""
     credentials = settings.credentials
     return Engine(
-        git_source(settings),
-        renderer(progress),
+        shared_git or git_source(settings),
+        shared_renderer or renderer(progress),
         cluster,
-        inventory=InventoryStore(cluster, settings.inventory_namespace),
+        inventory=InventoryStore(
+            cluster, settings.inventory_namespace, field_manager=settings.field_manager
+        ),
         field_manager=settings.field_manager,
         credentials=lambda _url: credentials,
+        live=live,
+        clock=clock,
+        policy=policy,
         keys=settings.keys,
     )
+
+
+async def store(settings: Settings, clock: Clock, url: str | None = None) -> Store:
+    """The history store: ``url`` (SQLite or PostgreSQL), else SQLite in the state dir."""
+    from gitward.store import Store  # noqa: PLC0415 - serve only: SQLAlchemy is heavy
+
+    if url is None:
+        if settings.state_dir is None:
+            raise ConfigError("no database: give a database URL or a state directory")
+        url = f"sqlite:///{settings.state_dir / 'gitward.db'}"
+    return await Store.open(url, clock)
+
+
+# The controller is told of every change in a watched cluster: (event type, object).
+LiveEvent = Callable[[str, JsonObject], Awaitable[None]]
+
+
+@dataclass
+class Connection:
+    """One cluster as ``gitward serve`` uses it: a client, the watch cache it feeds,
+    and the engine that reads from both."""
+
+    client: KubeClient
+    cache: LiveCache
+    engine: Engine
+
+    async def track(self, kinds: Iterable[GroupKind]) -> None:
+        """Watch these kinds (once each), so that planning reads them from the cache."""
+        for kind in sorted(set(kinds)):
+            await self.cache.track(kind)
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.client.aclose()
+
+
+def connect(
+    settings: Settings,
+    cluster: ClusterSpec | None,
+    *,
+    shared_git: GitSource,
+    shared_renderer: Renderer,
+    clock: Clock,
+    on_event: LiveEvent,
+    observer: Callable[[str, float, int], None] | None = None,
+) -> Connection:
+    """A :class:`Connection` to a declared cluster, or to the settings' kubeconfig."""
+    from gitward.kube.cache import LiveCache  # noqa: PLC0415 - serve only
+    from gitward.kube.watch import EventType  # noqa: PLC0415
+
+    if cluster is None:
+        kubeconfig, context = settings.kubeconfig, settings.context
+    else:
+        kubeconfig, context = cluster.kubeconfig, cluster.context
+    client = KubeClient.from_kubeconfig(kubeconfig, context)
+    client.observer = observer
+    cache = LiveCache(client, own_manager=settings.field_manager)
+
+    async def relay(kind: EventType, obj: JsonObject) -> None:
+        await on_event(kind.value, obj)
+
+    cache.subscribe(relay)
+    built = engine(
+        settings,
+        client,
+        shared_git=shared_git,
+        shared_renderer=shared_renderer,
+        live=cache,
+        clock=clock,
+    )
+    return Connection(client, cache, built)
 
 
 def policy_checker(

@@ -2,8 +2,11 @@
 
 Every error a user can see derives from :class:`GitwardError`. Adapters translate the
 errors of third-party libraries at their boundary (``raise ... from e``) so that callers
-never match on library types. Each error says whether it is *transient*: the reconcile
-loop retries transient errors with backoff and reports permanent ones at once.
+never match on library types. Each error says whether it is *transient*, and the
+controller acts on that alone (:func:`gitward.reconcile.decide.decide`): a transient
+error is retried with exponential backoff (the app's ``syncPolicy.retry``, by default
+5 s doubling to 180 s) for as long as it lasts; a permanent one is reported at once and
+tried again only for a new commit, a changed declaration or a person's refresh or sync.
 
 ::
 
@@ -13,12 +16,13 @@ loop retries transient errors with backoff and reports permanent ones at once.
     ├── ToolchainError             a required program is missing or failed to build
     ├── ControlPlaneError          the local dev cluster could not start or be reached
     │   └── ComponentStartError    one component died or never became ready
-    ├── SourceError                Git: unreachable, auth, unknown revision
+    ├── SourceError                Git: unreachable (transient), auth, unknown revision
     │   ├── RevisionNotFoundError  the branch, tag, SHA or semver range matched nothing
     │   └── PathEscapeError        a path or symlink points outside the repository
     ├── RenderError                a manifest could not be turned into objects (file, line)
     │   ├── DuplicateObjectError   two sources render the same object
     │   └── DecryptionError        an encrypted file: no key for it, or tampered (MAC)
+    ├── PolicyError                a policy refuses rendered objects (permanent)
     ├── KubeError                  the Kubernetes API refused or could not be reached
     │   ├── UnreachableError       no answer (transient)
     │   ├── ConflictError          another field manager owns a field we set
@@ -130,6 +134,11 @@ class DecryptionError(RenderError):
     """A SOPS-encrypted file could not be decrypted: no key matches one of its
     recipients, or its MAC does not match (changed after encryption). Never carries a
     decrypted value or a key; the whole render fails, so nothing is applied encrypted."""
+
+
+class PolicyError(GitwardError):
+    """A policy refuses some of the rendered objects; nothing was written. Retrying the
+    same commit cannot help: fix the objects in Git or the policy."""
 
 
 class KubeError(GitwardError):

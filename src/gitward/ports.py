@@ -7,13 +7,14 @@ tests pass fakes for pure logic.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from gitward.model import (
     ApiResource,
+    AppSpec,
     DecryptionKeys,
     GroupKind,
     JsonObject,
@@ -32,6 +33,7 @@ from gitward.model.history import (
     SyncRecord,
     SyncResult,
     SyncTrigger,
+    Trigger,
 )
 
 
@@ -126,6 +128,34 @@ class Renderer(Protocol):
     """Turns a path at a commit into a sorted list of objects."""
 
     def render(self, request: RenderRequest) -> list[Resource]: ...
+
+
+@dataclass(frozen=True)
+class PolicyDenial:
+    """One rule that refuses one rendered object, said so that a person can act on it."""
+
+    key: ResourceKey
+    rule: str
+    message: str
+
+
+class PolicyCheck(Protocol):
+    """The policy stage: pure checks over an app's rendered objects, before anything is
+    read from or written to a cluster. Same verdicts in CI and in the controller.
+
+    The seam for project rules and Rego/CEL policies; today only :class:`AllowAll`.
+    """
+
+    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Sequence[PolicyDenial]:
+        """Every denial; empty when the objects may be synced."""
+        ...
+
+
+class AllowAll:
+    """The default :class:`PolicyCheck`: no policy is configured, everything is allowed."""
+
+    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Sequence[PolicyDenial]:
+        return ()
 
 
 class Cluster(Protocol):
@@ -247,3 +277,37 @@ class LiveView(Protocol):
     def synced(self, group_kind: GroupKind) -> bool: ...
 
     def objects(self, app: str | None = None) -> list[JsonObject]: ...
+
+
+class AppsView(Protocol):
+    """The controller as the HTTP API sees it: read the apps, ask for work.
+
+    Implemented by :class:`gitward.reconcile.controller.Controller`; the API never
+    touches its dictionaries or its queue. Unknown names raise ``KeyError``.
+    """
+
+    def names(self) -> list[str]:
+        """Every declared app, sorted."""
+        ...
+
+    def declared(self, app: str) -> AppSpec: ...
+
+    def observed(self, app: str) -> AppStatus:
+        """The latest status (never written yet: an Unknown status)."""
+        ...
+
+    def observed_all(self) -> list[AppStatus]: ...
+
+    def queue_depth(self) -> int: ...
+
+    def trigger(self, app: str, trigger: Trigger, actor: str) -> None:
+        """Queue a reconcile of ``app`` now."""
+        ...
+
+    def apps_for_push(
+        self, repo_urls: frozenset[str], normalize: Callable[[str], str]
+    ) -> list[str]:
+        """The apps whose source repository is one of ``repo_urls``."""
+        ...
+
+    async def suspend(self, app: str, suspended: bool, actor: str) -> AppStatus: ...

@@ -6,6 +6,9 @@ Interrupted; the declarations (a folder, or a path in Git that is itself reconci
 one Kubernetes client and one watch-fed live cache per cluster; the controller; and the
 HTTP server on the listen address (127.0.0.1 by default). SIGTERM or SIGINT stops it all
 in reverse order.
+
+Every adapter is built by :mod:`gitward.compose` from one :class:`compose.Settings`
+(:meth:`ServeSettings.compose`): this module never imports ``kube`` or ``store``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,7 @@ from gitward.api.auth import Principal, Role, TokenAuthenticator, ensure_admin_t
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.errors import ConfigError, GitwardError
-from gitward.kube.cache import LiveCache
-from gitward.kube.client import KubeClient
-from gitward.kube.watch import EventType
-from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject
+from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
 from gitward.ports import SystemClock
 from gitward.reconcile.config import ConfigLocation, ConfigSource
 from gitward.reconcile.controller import Controller, ControllerSettings
@@ -36,8 +36,7 @@ from gitward.reconcile.metrics import Metrics, TimedGit
 from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.rollback import Rollbacks
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
-from gitward.spec.declarations import ClusterSpec, Declarations
-from gitward.store import Store
+from gitward.spec.declarations import Declarations
 
 log = logging.getLogger("gitward.serve")
 
@@ -62,6 +61,23 @@ class ServeSettings:
     cache_dir: Path | None = None
     git_timeout: float = DEFAULT_FETCH_TIMEOUT
     keys: DecryptionKeys = field(default_factory=DecryptionKeys)  # --decryption-key-file
+    credentials: RepoCredentials | None = None
+    field_manager: str = "gitward"
+    inventory_namespace: str = "gitward-system"
+
+    def compose(self) -> compose.Settings:
+        """The one settings object every adapter of the service is built from."""
+        return compose.Settings(
+            kubeconfig=self.kubeconfig,
+            context=self.context,
+            cache_dir=self.cache_dir,
+            credentials=self.credentials,
+            field_manager=self.field_manager,
+            inventory_namespace=self.inventory_namespace,
+            state_dir=self.state_dir,
+            git_timeout=self.git_timeout,
+            keys=self.keys,
+        )
 
 
 class Service:
@@ -69,9 +85,8 @@ class Service:
         self.settings = settings
         self.clock = SystemClock()
         self.metrics = Metrics()
-        self.clusters: dict[str, KubeClient] = {}
-        self.caches: dict[str, LiveCache] = {}
-        self.engines: dict[str, Engine] = {}
+        self.adapters = settings.compose()
+        self.clusters: dict[str, compose.Connection] = {}
         self.declarations = Declarations()
         self.config_revision = ""
         self.ready_reason = "starting"
@@ -84,26 +99,22 @@ class Service:
     # ------------------------------------------------------------------ startup
 
     async def start(self) -> None:
-        s = self.settings
+        s, adapters = self.settings, self.adapters
         s.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.token_path, created = ensure_admin_token(s.state_dir)
         log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
-        db = s.db_url or f"sqlite:///{s.state_dir / 'gitward.db'}"
-        self.store = await Store.open(db, self.clock)
-        self.compose_settings = compose.Settings(
-            kubeconfig=s.kubeconfig,
-            context=s.context,
-            cache_dir=s.cache_dir,
-            git_timeout=s.git_timeout,
-        )
-        self.git = TimedGit(compose.git_source(self.compose_settings), self.metrics)
+        self.store = await compose.store(adapters, self.clock, s.db_url)
+        self.git = TimedGit(compose.git_source(adapters), self.metrics)
         self.renderer = compose.renderer()
         self.config = ConfigSource(s.config, self.git)
+        settings = ControllerSettings(
+            poll_interval=s.poll_interval, workers=s.workers, field_manager=s.field_manager
+        )
         self.controller = Controller(
             self.engine_for,
             self.store,
             self.clock,
-            ControllerSettings(poll_interval=s.poll_interval, workers=s.workers),
+            settings,
             metrics=self.metrics,
             track=self.track,
         )
@@ -125,11 +136,17 @@ class Service:
     async def _start_http(self) -> None:
         token = self.token_path.read_text().strip() if self.token_path else ""
         context = ApiContext(
-            controller=self.controller,
+            apps=self.controller,
             store=self.store,
             authenticator=TokenAuthenticator({token: Principal("admin", frozenset({Role.ADMIN}))}),
             metrics=self.metrics,
-            rollbacks=Rollbacks(self.controller, self.store, self.git, self.engine_for),
+            rollbacks=Rollbacks(
+                self.controller,
+                self.store,
+                self.git,
+                self.engine_for,
+                credentials=lambda _url: self.adapters.credentials,
+            ),
             webhook_secret=self._webhook_secret(),
             ready=lambda: self.ready_reason or self.store.problem,
             on_config_push=self._config_pushed,
@@ -156,41 +173,32 @@ class Service:
 
     # ------------------------------------------------------------------ clusters
 
-    def _cluster_for(self, spec: AppSpec) -> tuple[str, KubeClient]:
+    def _connection(self, spec: AppSpec) -> compose.Connection:
+        """The cluster ``spec`` deploys to, connected (and watched) on first use."""
         name = spec.destination.name or ""
-        if name in ("", "in-cluster"):
+        if name == "in-cluster":
             name = ""
         if name not in self.clusters:
-            cluster = self.declarations.clusters.get(name) if name else None
-            self.clusters[name] = self._connect(cluster)
-            self.caches[name] = LiveCache(self.clusters[name])
-            self.caches[name].subscribe(self._live_event)
-        return name, self.clusters[name]
-
-    def _connect(self, cluster: ClusterSpec | None) -> KubeClient:
-        if cluster is None:
-            kubeconfig, context, label = self.settings.kubeconfig, self.settings.context, "default"
-        else:
-            kubeconfig, context, label = cluster.kubeconfig, cluster.context, cluster.name
-        client = KubeClient.from_kubeconfig(kubeconfig, context)
-        client.observer = self.metrics.kube_observer(label)
-        return client
+            declared = self.declarations.clusters.get(name) if name else None
+            self.clusters[name] = compose.connect(
+                self.adapters,
+                declared,
+                shared_git=self.git,
+                shared_renderer=self.renderer,
+                clock=self.clock,
+                on_event=self._live_event,
+                observer=self.metrics.kube_observer(declared.name if declared else "default"),
+            )
+        return self.clusters[name]
 
     def engine_for(self, spec: AppSpec) -> Engine:
-        name, client = self._cluster_for(spec)
-        if name not in self.engines:
-            self.engines[name] = Engine(
-                self.git, self.renderer, client, live=self.caches[name], keys=self.settings.keys
-            )
-        return self.engines[name]
+        return self._connection(spec).engine
 
     async def track(self, spec: AppSpec, kinds: set[GroupKind]) -> None:
-        name, _ = self._cluster_for(spec)
-        for kind in sorted(kinds):
-            await self.caches[name].track(kind)
+        await self._connection(spec).track(kinds)
 
-    async def _live_event(self, kind: EventType, obj: JsonObject) -> None:
-        self.controller.on_live_event(kind.value, obj)
+    async def _live_event(self, kind: str, obj: JsonObject) -> None:
+        self.controller.on_live_event(kind, obj)
 
     # ------------------------------------------------------------------ declarations
 
@@ -242,10 +250,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for cache in self.caches.values():
-            await cache.close()
-        for client in self.clusters.values():
-            await client.aclose()
+        for connection in self.clusters.values():
+            await connection.close()
         if hasattr(self, "store"):
             await self.store.close()
 

@@ -139,7 +139,7 @@ async def test_a_conflicting_manual_edit_is_reported_and_force_takes_over(
     }
     await cluster.apply(body, field_manager="kubectl-edit", force=True)
 
-    planned = await engine.plan(spec, SyncOptions(), await engine.render(spec))
+    planned = await engine.look(spec, SyncOptions())
     assert [s.action for s in planned.plan.steps] == [Action.UPDATE]
     assert planned.conflicts[cm_key(namespace, "a")].managers == ("kubectl-edit",)
 
@@ -173,7 +173,7 @@ async def test_drift_by_another_manager_on_unowned_fields_shows_in_diff(
         field_manager="someone",
     )
 
-    planned = await engine.plan(spec, SyncOptions(), await engine.render(spec))
+    planned = await engine.look(spec, SyncOptions())
     # A label added by someone else is not Git's business: still in sync.
     assert [s.action for s in planned.plan.steps] == [Action.UNCHANGED]
 
@@ -218,7 +218,7 @@ async def test_a_crd_and_its_custom_resources_in_one_sync(
     widget = await cluster.get(ResourceKey("e2e.gitward.dev", "Widget", namespace, "w1"))
     assert widget is not None
     assert widget["spec"] == {"size": 3}
-    again = await engine.plan(spec, SyncOptions(full_compare=True), await engine.render(spec))
+    again = await engine.look(spec, SyncOptions(full_compare=True))
     assert again.plan.in_sync, [(s.key, s.changes) for s in again.plan.steps]
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from gitward.model.history import Trigger
 from gitward.reconcile.queue import WorkQueue
 
 
@@ -33,8 +34,8 @@ async def next_ready(queue: WorkQueue) -> str | None:
 
 async def test_an_app_queued_twice_runs_once_with_the_stronger_trigger() -> None:
     queue = WorkQueue(FakeClock())
-    queue.add("a", "poll")
-    queue.add("a", "manual", actor="alice")
+    queue.add("a", Trigger.POLL)
+    queue.add("a", Trigger.MANUAL, actor="alice")
     item = await queue.get()
     assert (item.app, item.trigger, item.actor) == ("a", "manual", "alice")
     queue.done("a")
@@ -45,7 +46,7 @@ async def test_a_running_app_is_not_handed_out_again_until_done() -> None:
     queue = WorkQueue(FakeClock())
     queue.add("a")
     first = await queue.get()
-    queue.add("a", "webhook")
+    queue.add("a", Trigger.WEBHOOK)
     assert await next_ready(queue) is None  # still running
     queue.done(first.app)
     again = await queue.get()
@@ -60,7 +61,7 @@ async def test_a_delay_asked_while_running_is_kept_after_done() -> None:
     try:
         queue.add("a")
         await queue.get()
-        queue.add("a", "poll", delay=180)  # the next poll, scheduled during the reconcile
+        queue.add("a", Trigger.POLL, delay=180)  # the next poll, scheduled during the reconcile
         queue.done("a")
         assert await next_ready(queue) is None
         clock.now += 181
@@ -77,10 +78,29 @@ async def test_an_earlier_due_time_wins_and_forget_drops_an_app() -> None:
     clock = FakeClock()
     queue = WorkQueue(clock)
     queue.add("a", delay=100)
-    queue.add("a", "webhook")  # due now: no need to wait for the poll
+    queue.add("a", Trigger.WEBHOOK)  # due now: no need to wait for the poll
     assert await next_ready(queue) == "a"
     queue.done("a")
     queue.add("b")
     queue.forget("b")
     assert await next_ready(queue) is None
     assert len(queue) == 0
+
+
+async def test_a_driven_clock_releases_delayed_apps_without_a_timer() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(clock)
+    queue.add("a", Trigger.POLL, delay=180)
+    queue.add("b", Trigger.SELFHEAL, delay=0.2)
+    assert queue.release_due() == pytest.approx(0.2)
+    assert await next_ready(queue) is None
+
+    clock.now += 0.2
+    assert queue.release_due() == pytest.approx(179.8)
+    item = await queue.get()
+    assert (item.app, item.trigger) == ("b", Trigger.SELFHEAL)
+    assert queue.due_in("a") == pytest.approx(179.8)
+
+    clock.now += 180
+    assert queue.release_due() is None
+    assert await next_ready(queue) == "a"

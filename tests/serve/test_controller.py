@@ -8,6 +8,7 @@ import pytest
 
 from gitward.kube.client import KubeClient
 from gitward.model import ResourceKey
+from gitward.model.history import Trigger
 from tests.engine.conftest import GitRepo
 from tests.serve.conftest import Serve, application
 from tests.support.waiting import eventually
@@ -100,6 +101,36 @@ async def test_a_push_webhook_applies_the_commit(
     await wait_value(cluster, namespace, "v2")
     app = await running.wait_app(web(namespace), lambda a: a["revision"]["live"] == sha)
     assert app["lastOperation"]["trigger"] == "webhook"
+
+
+async def test_a_health_refresh_never_syncs_a_commit_no_push_announced(
+    serve: Serve, repo: GitRepo, cluster: KubeClient, namespace: str
+) -> None:
+    """The cause of a `selfheal` sync seen after a webhook on a loaded machine.
+
+    gitward's own write of the first sync comes back as a watch event while the app is
+    not yet Healthy, which queues a health refresh. On a busy machine that refresh ran
+    after the next commit was made and before its webhook: it resolved the branch, found
+    it out of sync, and synced the new commit recorded as `selfheal`; the webhook then
+    found nothing to do. Here the refresh is queued after the commit on purpose.
+    """
+    repo.write({"app/cm.yaml": configmap("settings", "v1")})
+    repo.commit()
+    running = await serve({"app.yaml": application(web(namespace), repo, "app", namespace)})
+    first = await running.wait_app(web(namespace), synced)
+    repo.write({"app/cm.yaml": configmap("settings", "v2")})
+    sha = repo.commit("v2")
+
+    running.controller.trigger(web(namespace), Trigger.HEALTH, "gitward")
+    looked = await running.wait_app(web(namespace), lambda a: a["updatedAt"] != first["updatedAt"])
+
+    assert looked["lastOperation"]["id"] == first["lastOperation"]["id"]  # no sync
+    assert await value(cluster, namespace) == "v1"
+    status, _ = await running.push(repo)
+    assert status == 200
+    app = await running.wait_app(web(namespace), lambda a: a["revision"]["live"] == sha)
+    assert app["lastOperation"]["trigger"] == "webhook"
+    assert await value(cluster, namespace) == "v2"
 
 
 async def test_an_unsigned_or_wrongly_signed_webhook_is_refused_and_changes_nothing(

@@ -34,9 +34,8 @@ from gitward.api.webhooks import (
     verify,
 )
 from gitward.errors import ConfigError, GitwardError
-from gitward.model.history import AuditOutcome
-from gitward.ports import HistoryStore
-from gitward.reconcile.controller import Controller
+from gitward.model.history import AuditOutcome, Trigger
+from gitward.ports import AppsView, HistoryStore
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.rollback import Rollbacks
 
@@ -46,7 +45,7 @@ PROVIDERS = ("github", "gitlab", "gitea", "bitbucket")
 
 @dataclass
 class ApiContext:
-    controller: Controller
+    apps: AppsView  # the controller, read through a narrow interface
     store: HistoryStore
     authenticator: TokenAuthenticator
     metrics: Metrics
@@ -134,25 +133,23 @@ class _Handlers:
         return PlainTextResponse(reason or "ok", status_code=503 if reason else 200)
 
     async def metrics(self, request: Request) -> Response:
-        views.update_app_gauges(self.ctx.controller, self.ctx.metrics)
+        views.update_app_gauges(self.ctx.apps, self.ctx.metrics)
         return Response(self.ctx.metrics.render(), media_type=self.ctx.metrics.content_type)
 
     def _app(self, request: Request) -> str:
         name = str(request.path_params["name"])
-        if name not in self.ctx.controller.apps:
-            raise KeyError(name)
+        self.ctx.apps.declared(name)  # KeyError: 404
         return name
 
     async def list_apps(self, request: Request, principal: Principal) -> Response:
         apps = [
-            await views.app_view(self.ctx.controller, self.ctx.store, n)
-            for n in sorted(self.ctx.controller.apps)
+            await views.app_view(self.ctx.apps, self.ctx.store, n) for n in self.ctx.apps.names()
         ]
         return JSONResponse({"items": apps})
 
     async def get_app(self, request: Request, principal: Principal) -> Response:
         name = self._app(request)
-        return JSONResponse(await views.app_view(self.ctx.controller, self.ctx.store, name))
+        return JSONResponse(await views.app_view(self.ctx.apps, self.ctx.store, name))
 
     async def history(self, request: Request, principal: Principal) -> Response:
         name = self._app(request)
@@ -163,11 +160,12 @@ class _Handlers:
     def action(self, verb: str) -> Callable[[Request, Principal], Awaitable[Response]]:
         async def handler(request: Request, principal: Principal) -> Response:
             name = self._app(request)
-            controller = self.ctx.controller
+            apps = self.ctx.apps
             if verb in ("sync", "refresh"):
-                controller.trigger(name, "manual" if verb == "sync" else "refresh", principal.name)
+                trigger = Trigger.MANUAL if verb == "sync" else Trigger.REFRESH
+                apps.trigger(name, trigger, principal.name)
             elif verb in ("suspend", "resume"):
-                await controller.suspend(name, verb == "suspend", principal.name)
+                await apps.suspend(name, verb == "suspend", principal.name)
             elif verb == "unpin":
                 await self.ctx.rollbacks.unpin(name, principal.name)
             await self.ctx.store.audit(principal.name, verb, name, app=name)
@@ -232,9 +230,9 @@ class _Handlers:
                 ignored = "this delivery was already received (a replay)"
             return JSONResponse({"ignored": ignored})
         urls = frozenset(u for event in events for u in event.repo_urls)
-        apps = self.ctx.controller.apps_for_push(urls, normalize_repo_url)
+        apps = self.ctx.apps.apps_for_push(urls, normalize_repo_url)
         for app in apps:
-            self.ctx.controller.trigger(app, "webhook", f"webhook:{provider}")
+            self.ctx.apps.trigger(app, Trigger.WEBHOOK, f"webhook:{provider}")
         config = bool(self.ctx.on_config_push and await self.ctx.on_config_push(urls))
         refs = [event.ref for event in events]
         await self.ctx.store.audit(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gitward.model.history import AppStatus, SyncRecord
-from gitward.ports import HistoryStore
-from gitward.reconcile.controller import Controller
+from gitward.model.history import SyncRecord
+from gitward.ports import AppsView, HistoryStore
 from gitward.reconcile.metrics import Metrics
 
 
@@ -42,9 +41,9 @@ def sync_view(record: SyncRecord) -> dict[str, Any]:
     }
 
 
-async def app_view(controller: Controller, store: HistoryStore, name: str) -> dict[str, Any]:
-    spec = controller.apps[name]
-    status: AppStatus = controller.status.get(name) or AppStatus(app=name)
+async def app_view(apps: AppsView, store: HistoryStore, name: str) -> dict[str, Any]:
+    spec = apps.declared(name)
+    status = apps.observed(name)
     last = await store.get_sync(status.last_sync_id) if status.last_sync_id else None
     return {
         "name": name,
@@ -86,12 +85,12 @@ async def app_view(controller: Controller, store: HistoryStore, name: str) -> di
     }
 
 
-def update_app_gauges(controller: Controller, metrics: Metrics) -> None:
+def update_app_gauges(apps: AppsView, metrics: Metrics) -> None:
     metrics.apps.clear()
     counts: dict[tuple[str, str], int] = {}
-    for status in controller.status.values():
+    for status in apps.observed_all():
         key = (status.sync_state.value, status.health.status.value)
         counts[key] = counts.get(key, 0) + 1
     for (state, health), n in counts.items():
         metrics.apps.labels(state, health).set(n)
-    metrics.queue_depth.set(len(controller.queue))
+    metrics.queue_depth.set(apps.queue_depth())

@@ -104,9 +104,16 @@ def owned_fields_hash(body: JsonObject, manager: str = FIELD_MANAGER) -> str:
 class InventoryStore:
     """Reads and writes one app's inventory ConfigMap through the Cluster port."""
 
-    def __init__(self, cluster: Cluster, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> None:
         self.cluster = cluster
         self.namespace = namespace
+        self.field_manager = field_manager
         self._namespace_ready = False
 
     def _key(self, app: str) -> ResourceKey:
@@ -136,7 +143,7 @@ class InventoryStore:
             },
             "data": {"inventory": encode(inventory)},
         }
-        await self.cluster.apply(body, field_manager=FIELD_MANAGER, force=True)
+        await self.cluster.apply(body, field_manager=self.field_manager, force=True)
 
     async def delete(self, app: str) -> None:
         await self.cluster.delete(self._key(app))
@@ -148,6 +155,6 @@ class InventoryStore:
         if await self.cluster.get(key) is None:
             await self.cluster.apply(
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
-                field_manager=FIELD_MANAGER,
+                field_manager=self.field_manager,
             )
         self._namespace_ready = True

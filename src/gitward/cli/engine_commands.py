@@ -178,8 +178,7 @@ def diff(
     async def run() -> int:
         async with compose.kube_client(settings) as cluster:
             engine = compose.engine(settings, cluster, ConsoleProgress())
-            rendered = await engine.render(app)
-            planned = await engine.plan(app, options, rendered)
+            planned = await engine.look(app, options)
         return DiffPrinter(app).print(planned)
 
     code = asyncio.run(run())

@@ -23,7 +23,7 @@ from gitward.model import (
     worst,
 )
 from gitward.plan import normalize_pair, unified_diff
-from gitward.reconcile.pipeline import Planned, SyncResult
+from gitward.reconcile.pipeline import Look, SyncResult
 
 _HEALTH_STYLE = {
     HealthStatus.HEALTHY: "green",
@@ -50,7 +50,7 @@ class DiffPrinter:
     def __init__(self, app: AppSpec) -> None:
         self.app = app
 
-    def _sides(self, step: Step, planned: Planned) -> tuple[JsonObject | None, JsonObject | None]:
+    def _sides(self, step: Step, planned: Look) -> tuple[JsonObject | None, JsonObject | None]:
         after: JsonObject | None = None
         if step.action is not Action.PRUNE and step.desired is not None:
             after = planned.predicted.get(step.key, step.desired.body)
@@ -58,7 +58,7 @@ class DiffPrinter:
         after_n, live_n = normalize_pair(step.key, after, live, self.app.ignore_differences)
         return live_n, after_n
 
-    def print(self, planned: Planned) -> int:
+    def print(self, planned: Look) -> int:
         """Print every difference; the exit code: 0 in sync, 1 different, 2 errors."""
         different = False
         for step in planned.plan.steps:

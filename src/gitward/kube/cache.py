@@ -66,8 +66,10 @@ class LiveCache:
         *,
         settings: WatchSettings | None = None,
         sleep: Sleep = asyncio.sleep,
+        own_manager: str = OWN_MANAGER,
     ) -> None:
         self._client = client
+        self._own_manager = own_manager  # the field manager gitward applies with
         self._settings = settings
         self._sleep = sleep
         self._objects: dict[ResourceKey, JsonObject] = {}
@@ -233,7 +235,7 @@ class LiveCache:
             self._unindex(key, old)
             return old if event.final_state_unknown and old is not None else event.object
         old = self._objects.get(key)
-        stored = _without_managed_fields(event.object)
+        stored = _without_managed_fields(event.object, self._own_manager)
         self._objects[key] = stored
         if _app_of(old) != _app_of(stored):
             self._unindex(key, old)
@@ -270,7 +272,7 @@ def _app_of(obj: JsonObject | None) -> str | None:
     return str(app) if app is not None else None
 
 
-def _without_managed_fields(obj: JsonObject) -> JsonObject:
+def _without_managed_fields(obj: JsonObject, own_manager: str = OWN_MANAGER) -> JsonObject:
     """A shallow copy without other managers' ``metadata.managedFields`` entries.
 
     gitward's own Apply entry is kept: planning compares its field set with the
@@ -283,7 +285,7 @@ def _without_managed_fields(obj: JsonObject) -> JsonObject:
     own = [
         e
         for e in meta.get("managedFields") or ()
-        if isinstance(e, dict) and e.get("manager") == OWN_MANAGER
+        if isinstance(e, dict) and e.get("manager") == own_manager
     ]
     if own:
         slim_meta["managedFields"] = own

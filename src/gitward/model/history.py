@@ -38,6 +38,54 @@ class SyncTrigger(StrEnum):
     SELFHEAL = "selfheal"
 
 
+class Trigger(StrEnum):
+    """Why an app was queued for a reconcile, weakest first.
+
+    When an app is queued twice before it runs, the stronger trigger is kept: a push
+    outranks drift (it says better why a sync happened, and the sync repairs the drift
+    too), and a person outranks everything automatic.
+    """
+
+    POLL = "poll"  # the poll timer, or a retry after a failure
+    HEALTH = "health"  # gitward's own write or a status update: refresh health, never sync
+    WATCH = "watch"  # a change in the cluster by someone else (drift), without self-heal
+    SELFHEAL = "selfheal"  # the same, for an app with self-heal
+    WEBHOOK = "webhook"  # a Git push to the app's repository
+    REFRESH = "refresh"  # a look now: on start, after a declaration changed, resume, unpin
+    MANUAL = "manual"  # a person asked for a sync
+    ROLLBACK = "rollback"  # a person pinned the app to a commit
+
+    @property
+    def priority(self) -> int:
+        return _TRIGGER_ORDER.index(self)
+
+    @property
+    def drift(self) -> bool:
+        """Something changed in the cluster, not in Git."""
+        return self in (Trigger.WATCH, Trigger.SELFHEAL)
+
+    @property
+    def asks_sync(self) -> bool:
+        """A person asked for a sync: it runs even without automation, even in sync."""
+        return self in (Trigger.MANUAL, Trigger.ROLLBACK)
+
+    @property
+    def by_person(self) -> bool:
+        """A person (or a changed declaration) asked: a permanent failure is tried again."""
+        return self in (Trigger.REFRESH, Trigger.MANUAL, Trigger.ROLLBACK)
+
+    def recorded(self, self_heal: bool) -> SyncTrigger:
+        """The trigger a sync started by this one is recorded with in the history."""
+        if self.drift:
+            return SyncTrigger.SELFHEAL if self_heal else SyncTrigger.WATCH
+        if self is Trigger.HEALTH:
+            return SyncTrigger.WATCH  # never syncs (see decide); kept total
+        return SyncTrigger(self.value)
+
+
+_TRIGGER_ORDER = tuple(Trigger)
+
+
 class SyncResult(StrEnum):
     """How a sync ended. ``Running`` rows left by a crash become ``Interrupted``."""
 

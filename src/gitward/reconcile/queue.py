@@ -3,8 +3,14 @@
 Like client-go's workqueue: an app is queued at most once; while it is being reconciled
 it is never handed to a second worker, and if it is queued again meanwhile it runs once
 more right after. Adds may be delayed (poll intervals, backoff, debounce); the earliest
-due time wins. Each queued app remembers *why* it was queued (the strongest trigger), so
-the reconcile knows whether a sync was asked for.
+due time wins. Each queued app remembers *why* it was queued (the strongest
+:class:`~gitward.model.history.Trigger`, by its priority), so the reconcile knows
+whether a sync was asked for.
+
+Time comes from the injected clock only. :meth:`WorkQueue.release_due` moves the apps
+that are due to the ready queue and says how long until the next one; ``run_timer``
+calls it in a loop, and tests that drive a fake clock call it themselves after
+advancing the clock, without sleeping.
 """
 
 from __future__ import annotations
@@ -15,27 +21,15 @@ import heapq
 import itertools
 from dataclasses import dataclass
 
+from gitward.model.history import SYSTEM_ACTOR, Trigger
 from gitward.ports import Clock
 
-# Stronger triggers win when an app is queued twice before it runs. A push outranks
-# drift: it says better why a sync happened, and the sync repairs the drift too.
-PRIORITY = {
-    "poll": 0,
-    "health": 1,
-    "watch": 2,
-    "selfheal": 3,
-    "webhook": 4,
-    "refresh": 5,
-    "manual": 6,
-    "rollback": 7,
-}
 
-
-@dataclass
+@dataclass(frozen=True)
 class Item:
     app: str
-    trigger: str
-    actor: str
+    trigger: Trigger
+    actor: str = SYSTEM_ACTOR
 
 
 class WorkQueue:
@@ -54,7 +48,11 @@ class WorkQueue:
         return len(self._queued) + len(self._again)
 
     def add(
-        self, app: str, trigger: str = "poll", actor: str = "gitward", delay: float = 0.0
+        self,
+        app: str,
+        trigger: Trigger = Trigger.POLL,
+        actor: str = SYSTEM_ACTOR,
+        delay: float = 0.0,
     ) -> None:
         """Queue ``app`` to run after ``delay`` seconds (sooner if already due earlier)."""
         item = Item(app, trigger, actor)
@@ -107,21 +105,39 @@ class WorkQueue:
         self._again.pop(app, None)
         self._due.pop(app, None)
 
+    def release_due(self) -> float | None:
+        """Move every delayed app that is due by the clock to the ready queue; return the
+        seconds until the next one is due (None when nothing waits)."""
+        now = self.clock.monotonic()
+        while self._delayed and self._delayed[0][0] <= now:
+            due, _, app = heapq.heappop(self._delayed)
+            if self._due.get(app) == due:
+                self._ready.put_nowait(app)
+        return self._delayed[0][0] - now if self._delayed else None
+
+    def due_in(self, app: str) -> float | None:
+        """Seconds until ``app`` is due (0 if ready), None if it is not queued."""
+        due = self._due.get(app)
+        if due is None:
+            again = self._again.get(app)
+            due = again[1] if again else None
+        return None if due is None else max(0.0, due - self.clock.monotonic())
+
+    def queued(self, app: str) -> Item | None:
+        """Why ``app`` is queued, if it is."""
+        again = self._again.get(app)
+        return self._queued.get(app) or (again[0] if again else None)
+
     async def run_timer(self) -> None:
-        """Move delayed apps to the ready queue when they are due. Runs until cancelled."""
+        """Release delayed apps when they are due. Runs until cancelled."""
         while True:
-            now = self.clock.monotonic()
-            while self._delayed and self._delayed[0][0] <= now:
-                due, _, app = heapq.heappop(self._delayed)
-                if self._due.get(app) == due:
-                    self._ready.put_nowait(app)
-            timeout = self._delayed[0][0] - now if self._delayed else None
+            timeout = self.release_due()
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
 
 
 def _stronger(current: Item | None, new: Item) -> Item:
-    if current is None or PRIORITY.get(new.trigger, 0) >= PRIORITY.get(current.trigger, 0):
+    if current is None or new.trigger.priority >= current.trigger.priority:
         return new
     return current

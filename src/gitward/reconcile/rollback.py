@@ -14,6 +14,7 @@ from typing import Any
 
 from gitward.errors import ConfigError
 from gitward.model import Action, AppSpec, RepoCredentials
+from gitward.model.history import Trigger
 from gitward.plan import normalize_pair, unified_diff
 from gitward.ports import GitSource, HistoryStore
 from gitward.reconcile.controller import Controller
@@ -37,7 +38,7 @@ class Rollbacks:
 
     async def resolve(self, app: str, target: str) -> str:
         """A sync id from the history, or any revision of the app's repository."""
-        spec = self.controller.apps[app]
+        spec = self.controller.declared(app)
         if target.isdigit() and len(target) < 10:
             record = await self.store.get_sync(int(target))
             if record is None or record.app != app:
@@ -60,7 +61,7 @@ class Rollbacks:
         sha = await self.resolve(app, target)
         release_after = None
         if until_new_commit:
-            spec = self.controller.apps[app]
+            spec = self.controller.declared(app)
             head = await asyncio.to_thread(
                 self.git.resolve,
                 spec.source.repo_url,
@@ -72,28 +73,24 @@ class Rollbacks:
         status = await self.store.pin(
             app, sha, actor=actor, reason=reason, release_after=release_after
         )
-        self.controller.status[app] = dataclasses.replace(
-            self.controller.status[app], pin=status.pin
-        )
-        self.controller.trigger(app, "rollback", actor)
+        self.controller.set_pin(app, status.pin)
+        self.controller.trigger(app, Trigger.ROLLBACK, actor)
         return sha
 
     async def unpin(self, app: str, actor: str) -> None:
         await self.store.unpin(app)
-        self.controller.status[app] = dataclasses.replace(self.controller.status[app], pin=None)
-        self.controller.trigger(app, "refresh", actor)
+        self.controller.set_pin(app, None)
+        self.controller.trigger(app, Trigger.REFRESH, actor)
 
     async def preview(self, app: str, target: str) -> dict[str, Any]:
         """What a rollback to ``target`` would change, secrets masked."""
         sha = await self.resolve(app, target)
-        spec = self.controller.apps[app]
+        spec = self.controller.declared(app)
         pinned = dataclasses.replace(
             spec, source=dataclasses.replace(spec.source, target_revision=sha)
         )
         engine = self.engine_for(pinned)
-        planned = await engine.plan(
-            pinned, SyncOptions(full_compare=True), await engine.render(pinned)
-        )
+        planned = await engine.look(pinned, SyncOptions(full_compare=True))
         changes, texts = [], []
         for step in planned.plan.steps:
             if step.action in (Action.UNCHANGED, Action.KEEP, Action.HOOK):

@@ -2,8 +2,9 @@
 
 The first two stages of :mod:`gitward.reconcile.pipeline`, on their own so that
 ``gitward render`` runs them without a cluster. Git and the renderers block: they run
-in threads. Rendered output is cached by commit in the renderer. ``keys`` decrypt the
-app's SOPS files (:mod:`gitward.reconcile.decryption` adds the app's own).
+in threads. Both are cached by commit SHA (checkouts in the Git cache, rendered output
+in the renderer), so looking at an unchanged commit again costs no rendering. ``keys``
+decrypt the app's SOPS files (:mod:`gitward.reconcile.decryption` adds the app's own).
 """
 
 from __future__ import annotations
@@ -21,6 +22,42 @@ class Rendered:
     resources: list[Resource]
 
 
+async def resolve_revision(
+    git: GitSource, app: AppSpec, credentials: RepoCredentials | None
+) -> Revision:
+    """The commit ``app``'s target revision names now (a branch moves, a SHA does not)."""
+    source = app.source
+    return await asyncio.to_thread(
+        git.resolve, source.repo_url, source.target_revision, credentials
+    )
+
+
+async def render_revision(
+    git: GitSource,
+    renderer: Renderer,
+    app: AppSpec,
+    revision: Revision,
+    credentials: RepoCredentials | None,
+    *,
+    kube_version: str | None = None,
+    api_versions: tuple[str, ...] = (),
+    keys: DecryptionKeys | None = None,
+) -> list[Resource]:
+    """The objects ``app`` declares at ``revision`` (rendering is cached by commit)."""
+    tree = await asyncio.to_thread(git.checkout, revision, credentials)
+    request = RenderRequest(
+        root=tree,
+        sha=revision.sha,
+        source=app.source,
+        app_name=app.name,
+        namespace=app.destination.namespace,
+        kube_version=kube_version,
+        api_versions=api_versions,
+        keys=keys or DecryptionKeys(),
+    )
+    return await asyncio.to_thread(renderer.render, request)
+
+
 async def render_app(
     git: GitSource,
     renderer: Renderer,
@@ -31,21 +68,16 @@ async def render_app(
     api_versions: tuple[str, ...] = (),
     keys: DecryptionKeys | None = None,
 ) -> Rendered:
-    """Source and render: the objects ``app`` declares at its revision (no cluster needed)."""
-    source = app.source
-    revision = await asyncio.to_thread(
-        git.resolve, source.repo_url, source.target_revision, credentials
-    )
-    tree = await asyncio.to_thread(git.checkout, revision, credentials)
-    request = RenderRequest(
-        root=tree,
-        sha=revision.sha,
-        source=source,
-        app_name=app.name,
-        namespace=app.destination.namespace,
+    """Resolve and render without a cluster (``gitward render``)."""
+    revision = await resolve_revision(git, app, credentials)
+    resources = await render_revision(
+        git,
+        renderer,
+        app,
+        revision,
+        credentials,
         kube_version=kube_version,
         api_versions=api_versions,
-        keys=keys or DecryptionKeys(),
+        keys=keys,
     )
-    resources = await asyncio.to_thread(renderer.render, request)
     return Rendered(revision, resources)

@@ -1,0 +1,263 @@
+"""One reconcile of one app: learn only what the decision needs, decide, act, and say
+when to come back.
+
+Before: the work queue (:mod:`.queue`) hands an :class:`Item` to a worker of the
+controller (:mod:`.controller`). After: the worker queues the app again as the returned
+:class:`~gitward.reconcile.decide.Requeue` says.
+
+The step asks :func:`~gitward.reconcile.decide.decide` after each thing it learns, so a
+suspended app costs nothing, a poll that finds the same commit costs one Git request,
+and only a look that finds a difference can lead to a write. Its I/O is the engine's:
+``Engine.resolve``, ``Engine.look`` and ``Engine.write`` (see
+:mod:`gitward.reconcile.pipeline`); a sync is exactly ``Engine.sync`` split at the
+decision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from gitward.errors import GitwardError
+from gitward.logs import current_revision
+from gitward.model import AppSpec, GroupKind, ResourceKey, Revision, worst
+from gitward.model.history import SYSTEM_ACTOR, AppStatus, ObjectAction
+from gitward.model.history import SyncResult as RecordResult
+from gitward.ports import HistoryStore
+from gitward.reconcile import decide as d
+from gitward.reconcile.decide import Decision, Do, Facts, Failure, Memory, PlanSummary
+from gitward.reconcile.metrics import Metrics
+from gitward.reconcile.pipeline import Engine, Look, SyncOptions, SyncResult
+from gitward.reconcile.queue import Item
+
+log = logging.getLogger("gitward.controller")
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    poll_interval: float = 180.0
+    jitter: float = 0.1  # fraction of the poll interval
+    dependency_recheck: float = 5.0
+    sync_timeout: float = 300.0
+
+
+@dataclass
+class Round:
+    """One reconcile in progress: what it is about, and what it has learnt so far."""
+
+    item: Item
+    spec: AppSpec
+    engine: Engine
+    facts: Facts
+    wanted: AppSpec
+    revision: Revision | None = None
+    look: Look | None = None
+    result: SyncResult | None = None
+    record_id: int | None = None
+
+    def learn(self, **changes: object) -> None:
+        self.facts = dataclasses.replace(self.facts, **changes)  # type: ignore[arg-type]
+
+    def looked(self) -> Look:
+        if self.look is None:
+            raise RuntimeError(f"{self.spec.name}: a sync or a record needs a look first")
+        return self.look
+
+
+class Reconciler:
+    """The reconcile step. It shares the controller's dictionaries (apps, status,
+    memory, the desired objects per app) and owns no task of its own."""
+
+    def __init__(
+        self,
+        engine_for: Callable[[AppSpec], Engine],
+        store: HistoryStore,
+        *,
+        settings: StepSettings,
+        rng: random.Random,
+        metrics: Metrics,
+        track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None,
+    ) -> None:
+        self.engine_for = engine_for
+        self.store = store
+        self.settings = settings
+        self.rng = rng
+        self.metrics = metrics
+        self.track = track
+        self.apps: dict[str, AppSpec] = {}
+        self.status: dict[str, AppStatus] = {}
+        self.memory: dict[str, Memory] = {}
+        self.desired: dict[str, frozenset[ResourceKey]] = {}  # per app, as last looked
+
+    async def step(self, item: Item) -> d.Requeue | None:
+        """One reconcile of ``item.app``; returns when to run it again (None: on demand)."""
+        r = self._round(item)  # the app, its status and memory; no I/O
+        decision = self._decide(r)  # suspended, waiting for a dependency, or resolve
+        try:
+            if decision.do is Do.RESOLVE:
+                await self._resolve(r)  # the commit: pinned, branch head, or the live one
+                decision = self._decide(r)  # nothing moved since the last look?
+            if decision.do is Do.LOOK:
+                await self._look(r)  # Engine.look: render ... plan; nothing written
+                decision = self._decide(r)  # in sync, drift to record, or sync
+            if decision.do is Do.SYNC:
+                await self._sync(r, decision)  # Engine.write: apply, record, health
+                decision = self._decide(r)  # synced, or failed: back off or report
+        except GitwardError as e:
+            r.learn(failure=Failure(str(e), e.transient, sync=r.record_id is not None))
+            decision = self._decide(r)  # transient: back off; permanent: report once
+        await self._record(r, decision)  # the status transition, and what to remember
+        return decision.requeue
+
+    # ------------------------------------------------------------------ learning
+
+    def _round(self, item: Item) -> Round:
+        spec = self.apps[item.app]
+        status = self.status[item.app]
+        memory = self.memory.get(item.app, Memory())
+        facts = Facts(
+            trigger=item.trigger,
+            policy=spec.sync_policy,
+            status=status,
+            suspended=spec.suspend or status.suspended,
+            waiting_for=d.waiting_for(spec.depends_on, self.apps, self.status),
+            dirty=memory.dirty,
+            failures=memory.failures,
+            failed_at=memory.failed_at,
+        )
+        return Round(item, spec, self.engine_for(spec), facts, d.wanted(spec, status))
+
+    def _decide(self, r: Round) -> Decision:
+        interval = self.settings.poll_interval
+        jitter = interval * self.settings.jitter * (self.rng.random() * 2 - 1)
+        timing = d.Timing(max(1.0, interval + jitter), self.settings.dependency_recheck)
+        return d.decide(r.facts, timing, r.item.actor)
+
+    async def _resolve(self, r: Round) -> None:
+        status = await self._release_if_moved(r.spec, r.facts.status, r.engine)
+        r.wanted = d.wanted(r.spec, status)
+        known = d.known_revision(r.wanted, status, r.item.trigger)
+        r.revision = known or await r.engine.resolve(r.wanted)
+        current_revision.set(r.revision.sha)
+        r.learn(status=status, revision=r.revision.sha)
+
+    async def _look(self, r: Round) -> None:
+        # Look with the force a sync would use: a field taken by hand is then one
+        # dry-run, not a conflict followed by a forced retry.
+        options = SyncOptions(force_conflicts=r.spec.sync_policy.automated)
+        r.look = await r.engine.look(r.wanted, options, revision=r.revision)
+        self.desired[r.spec.name] = frozenset(r.look.prepared)
+        if self.track is not None:
+            await self.track(r.spec, {k.group_kind for k in r.look.prepared})
+        differing = tuple(str(k) for k in r.look.differing())
+        r.learn(plan=PlanSummary(not differing, differing))
+
+    async def _sync(self, r: Round, decision: Decision) -> None:
+        look, name, trigger = r.looked(), r.spec.name, r.item.trigger
+        r.record_id = await self.store.start_sync(
+            name,
+            repo_url=look.revision.repo_url,
+            requested=r.wanted.source.target_revision,
+            sha=look.revision.sha,
+            trigger=decision.record_as or trigger.recorded(r.spec.sync_policy.self_heal),
+            actor=r.item.actor,
+        )
+        options = SyncOptions(
+            # Git is the source of truth: automated syncs and self-heal take fields back.
+            force_conflicts=r.spec.sync_policy.automated or trigger.asks_sync,
+            timeout=self.settings.sync_timeout,
+            wait=False,
+        )
+        log.info("syncing %s (%s: %s)", name, trigger.value, decision.reason)
+        try:
+            with self.metrics.sync_seconds.labels(name).time():
+                r.result = await r.engine.write(r.wanted, options, look)
+        except GitwardError as e:
+            await self.store.finish_sync(r.record_id, RecordResult.FAILED, message=str(e))
+            self.metrics.syncs.labels(name, trigger.value, "failed").inc()
+            raise
+        message = _summary(r.result)
+        outcome = RecordResult.FAILED if r.result.failed else RecordResult.SUCCEEDED
+        actions = tuple(ObjectAction.from_change(c) for c in r.result.changes.changes)
+        await self.store.finish_sync(r.record_id, outcome, message=message, actions=actions)
+        self.metrics.syncs.labels(name, trigger.value, outcome.value.lower()).inc()
+        if r.result.failed:
+            r.learn(failure=Failure(message, transient=False, sync=True))
+        else:
+            r.learn(synced=True)
+
+    # ------------------------------------------------------------------ recording
+
+    async def _record(self, r: Round, decision: Decision) -> None:
+        """Write the status the decision leads to, and remember what the next round needs."""
+        name = r.spec.name
+        memory = self.memory.get(name, Memory())
+        self.memory[name] = d.remember(memory, decision, r.facts.revision)
+        status = self._next_status(r, decision)
+        if status is not None:
+            await self._save(status)
+
+    def _next_status(self, r: Round, decision: Decision) -> AppStatus | None:
+        status, failure = r.facts.status, r.facts.failure
+        if decision.do is Do.SUSPENDED:
+            return d.suspended(status)
+        if decision.do is Do.WAIT:
+            return d.waiting(status, decision.reason)
+        if r.result is not None and r.record_id is not None:
+            health = worst(list(r.result.health.values()))
+            message = failure.message if failure is not None else None
+            return d.sync_finished(status, r.result.revision, health, r.record_id, message)
+        if failure is not None:
+            return d.errored(status, failure.message)
+        if decision.do in (Do.RECORD_IN_SYNC, Do.RECORD_DRIFT) and r.facts.plan is not None:
+            look = r.looked()
+            health = worst(list(r.engine.live_health(r.wanted, look).values()))
+            return d.observed(status, look.revision, health, r.facts.plan)
+        return None  # NOTHING: the status already says it all
+
+    async def _save(self, status: AppStatus) -> None:
+        """Record an observed status. Pins and suspension are changed by people through
+        the store directly, possibly while this reconcile ran or while this write is in
+        flight: the newest values in memory always win over the reconcile's copy."""
+        stored = await self.store.put_status(status)  # it sets updated_at; never pins
+        latest = self.status.get(status.app) or status
+        self.status[status.app] = dataclasses.replace(
+            status,
+            pin=latest.pin,
+            suspended=latest.suspended,
+            updated_at=stored.updated_at,
+            last_sync_id=stored.last_sync_id
+            if stored.last_sync_id is not None
+            else status.last_sync_id,
+        )
+
+    async def _release_if_moved(
+        self, spec: AppSpec, status: AppStatus, engine: Engine
+    ) -> AppStatus:
+        """Release a pin made "until a new commit" once the branch has moved past it."""
+        pin = status.pin
+        if pin is None or not pin.release_after:
+            return status
+        head = await engine.resolve(spec)
+        if head.sha == pin.release_after:
+            return status
+        await self.store.unpin(spec.name)
+        reason = f"{spec.source.target_revision} moved to {head.sha}"
+        details = {"pin": pin.sha, "reason": reason}
+        await self.store.audit(SYSTEM_ACTOR, "unpin", spec.name, app=spec.name, details=details)
+        log.info("released the rollback pin of %s: %s", spec.name, reason)
+        released = dataclasses.replace(status, pin=None)
+        self.status[spec.name] = released
+        return released
+
+
+def _summary(result: SyncResult) -> str:
+    changes = result.changes.changes
+    failures = [c for c in changes if c.outcome.value in ("failed", "hook failed")]
+    if not result.failed:
+        return f"synced {len(changes)} objects"
+    listed = "; ".join(f"{c.key}: {c.message}" for c in failures[:5])
+    return f"{len(failures)} of {len(changes)} objects failed: {listed}"[:2000]

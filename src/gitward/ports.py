@@ -35,6 +35,7 @@ from gitward.model.history import (
     SyncTrigger,
     Trigger,
 )
+from gitward.model.policy import Verdict
 
 
 class Clock(Protocol):
@@ -130,32 +131,24 @@ class Renderer(Protocol):
     def render(self, request: RenderRequest) -> list[Resource]: ...
 
 
-@dataclass(frozen=True)
-class PolicyDenial:
-    """One rule that refuses one rendered object, said so that a person can act on it."""
-
-    key: ResourceKey
-    rule: str
-    message: str
-
-
 class PolicyCheck(Protocol):
     """The policy stage: pure checks over an app's rendered objects, before anything is
     read from or written to a cluster. Same verdicts in CI and in the controller.
 
-    The seam for project rules and Rego/CEL policies; today only :class:`AllowAll`.
+    :class:`gitward.policy.set.PolicyChecker` (Rego, CEL admission policies, AppProject
+    rules, schemas) implements it; :class:`AllowAll` is the default without policies.
     """
 
-    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Sequence[PolicyDenial]:
-        """Every denial; empty when the objects may be synced."""
+    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:
+        """Every violation; the sync is refused when one of them denies."""
         ...
 
 
 class AllowAll:
     """The default :class:`PolicyCheck`: no policy is configured, everything is allowed."""
 
-    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Sequence[PolicyDenial]:
-        return ()
+    def check(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:
+        return Verdict()
 
 
 class Cluster(Protocol):

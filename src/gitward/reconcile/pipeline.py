@@ -44,6 +44,7 @@ from gitward.model import (
     Revision,
     SyncOption,
 )
+from gitward.model.policy import Verdict
 from gitward.plan import PlanOptions, build_plan
 from gitward.ports import (
     AllowAll,
@@ -251,16 +252,15 @@ class Engine:
             keys=self.keys + await app_keys(self.cluster, app),
         )
 
-    def check_policy(self, app: AppSpec, resources: Sequence[Resource]) -> None:
-        """Policy: refuse the whole app if any rule denies an object (:class:`PolicyCheck`)."""
-        denials = self.policy.check(app, resources)
-        if denials:
-            first = denials[0]
+    def check_policy(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:
+        """Policy: refuse the whole app if a rule denies an object (:class:`PolicyCheck`)."""
+        verdict = self.policy.check(app, resources)
+        if verdict.denied:
             raise PolicyError(
-                f"{app.name}: {len(denials)} object(s) refused by policy; first: "
-                f"{first.key}: {first.rule}: {first.message}",
-                hint="change the objects in Git, or the policy",
+                f"{app.name}: {verdict.summary()}",
+                hint="change the objects in Git, or the policy that refuses them",
             )
+        return verdict
 
     async def prepare(
         self, app: AppSpec, resources: Sequence[Resource]

@@ -45,7 +45,7 @@ class AuditLog:
 def context(deliveries: DeliveryLog | None = None, audit: AuditLog | None = None) -> ApiContext:
     never = cast(Any, _Unreachable())
     return ApiContext(
-        controller=never,
+        apps=never,
         store=cast(Any, audit or AuditLog()),
         authenticator=never,
         metrics=never,

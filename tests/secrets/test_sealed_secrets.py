@@ -126,8 +126,7 @@ async def test_a_sealed_secret_is_synced_unsealed_and_left_to_the_controller(
     assert (owner["kind"], owner["name"], owner["controller"]) == ("SealedSecret", "db", True)
 
     # Synced again with pruning on: in sync, and the controller's Secret is untouched.
-    rendered = await engine.render(spec)
-    planned = await engine.plan(spec, SyncOptions(full_compare=True), rendered)
+    planned = await engine.look(spec, SyncOptions(full_compare=True))
     assert planned.plan.in_sync, planned.plan.steps
     assert secret_key(namespace) not in {s.key for s in planned.plan.steps}
     again = await engine.sync(spec, SyncOptions())

@@ -115,8 +115,7 @@ async def test_the_plan_never_compares_a_generate_name_hook(
     spec = app(repo, "app", namespace, name="genplan")
     await engine.sync(spec, SyncOptions())
 
-    rendered = await engine.render(spec)
-    planned = await engine.plan(spec, SyncOptions(), rendered)
+    planned = await engine.look(spec, SyncOptions())
 
     (step,) = [s for s in planned.plan.steps if s.key.kind == "Job"]
     assert step.action is Action.HOOK

@@ -177,11 +177,14 @@ def connect(
     from gitward.kube.cache import LiveCache  # noqa: PLC0415 - serve only
     from gitward.kube.watch import EventType  # noqa: PLC0415
 
+    untrusted: tuple[Path, ...] = ()
     if cluster is None:
         kubeconfig, context = settings.kubeconfig, settings.context
     else:
         kubeconfig, context = cluster.kubeconfig, cluster.context
-    client = KubeClient.from_kubeconfig(kubeconfig, context)
+        # Declared in Git: never a kubeconfig a repository checkout could provide.
+        untrusted = (settings.cache_dir or default_cache_dir(),)
+    client = KubeClient.from_kubeconfig(kubeconfig, context, untrusted_dirs=untrusted)
     client.observer = observer
     cache = LiveCache(client, own_manager=settings.field_manager)
 

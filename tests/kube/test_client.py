@@ -148,3 +148,48 @@ async def test_an_unreachable_cluster_is_a_transient_error(
 def test_a_missing_kubeconfig_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot use kubeconfig"):
         KubeClient.from_kubeconfig(tmp_path / "nope")
+
+
+def _exec_kubeconfig(path: Path, marker: Path) -> None:
+    """A kubeconfig whose user runs a command (as EKS's do): here, one that leaves a mark."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    user_exec = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": "/bin/sh",
+        "args": ["-c", f"touch {marker}; echo '{{}}'"],
+        "interactiveMode": "Never",
+    }
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"exec": user_exec}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+
+
+async def test_a_kubeconfig_from_a_repository_checkout_is_refused(tmp_path: Path) -> None:
+    # Flux CVE-2022-24817: a Cluster declared in Git pointing at a kubeconfig committed
+    # to a repository (gitward's checkouts have predictable paths) would run its command.
+    cache = tmp_path / "cache"
+    committed = cache / "git" / "trees" / ("a" * 40) / "kubeconfig"
+    marker = tmp_path / "ran"
+    _exec_kubeconfig(committed, marker)
+    via_symlink = tmp_path / "innocent-looking"
+    via_symlink.symlink_to(committed)
+    for path in (committed, via_symlink):
+        with pytest.raises(ConfigError, match="files from repositories"):
+            KubeClient.from_kubeconfig(path, untrusted_dirs=(cache,))
+    assert not marker.exists()
+
+
+async def test_a_kubeconfig_outside_the_untrusted_directories_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "operator" / "kubeconfig"
+    _exec_kubeconfig(path, tmp_path / "ran")
+    async with KubeClient.from_kubeconfig(path, untrusted_dirs=(tmp_path / "cache",)) as client:
+        assert client.name == "x"

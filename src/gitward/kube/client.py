@@ -54,9 +54,16 @@ class KubeClient:
         *,
         max_in_flight: int = 64,
         timeout: float = 30.0,
+        untrusted_dirs: tuple[Path, ...] = (),
     ) -> KubeClient:
-        """Connect as the kubeconfig says: ``path`` (else $KUBECONFIG, else ~/.kube/config)."""
+        """Connect as the kubeconfig says: ``path`` (else $KUBECONFIG, else ~/.kube/config).
+
+        A kubeconfig can run any command (``exec`` users), so one read from a directory
+        whose content comes from repositories (``untrusted_dirs``: gitward's checkout
+        cache, at predictable paths) is refused: a commit must not choose what runs.
+        """
         source = str(path) if path else os.environ.get("KUBECONFIG", "~/.kube/config")
+        _refuse_untrusted(Path(source.split(os.pathsep)[0]).expanduser(), untrusted_dirs)
         try:
             config = KubeConfig.from_file(Path(source.split(os.pathsep)[0]).expanduser())
             single = config.get(context_name=context)
@@ -319,6 +326,18 @@ class KubeClient:
         if response.status_code not in (200, 202):
             raise translate_status(response.status_code, _status(response), "delete", subject)
         return True
+
+
+def _refuse_untrusted(kubeconfig: Path, untrusted: tuple[Path, ...]) -> None:
+    real = kubeconfig.resolve()
+    for directory in untrusted:
+        base = directory.resolve()
+        if real == base or base in real.parents:
+            raise ConfigError(
+                f"the kubeconfig {kubeconfig} lies in {directory}, where gitward keeps "
+                "files from repositories: it is refused (a kubeconfig can run commands)",
+                hint="point the Cluster at a kubeconfig the operator placed outside the cache",
+            )
 
 
 def _json(response: httpx.Response) -> JsonObject:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gitward.healthrules import installed_library, load_library
+from gitward.healthrules import installed_library, load_library, read_rule_files
 from gitward.model import GroupKind, HealthRule, HealthStatus
-from gitward.observe.health import HealthEvaluator, HealthSettings
+from gitward.observe.health import HealthEvaluator, HealthLibrary, HealthSettings, LibraryRule
 
 CREATED = "2026-11-30T10:00:00Z"
 CREATED_EPOCH = 1_796_032_800.0  # CREATED as seconds since the epoch
@@ -230,3 +230,53 @@ def test_the_engine_library_logs_a_broken_install_rule_and_keeps_the_others(
     assert library.lookup(GroupKind("x.io", "Good")) is not None
     assert library.lookup(GroupKind("x.io", "Broken")) is None
     assert library.lookup(GroupKind("cert-manager.io", "Certificate")) is not None
+
+
+def widget_rule(healthy: str, source: str = "bundled") -> LibraryRule:
+    rule = HealthRule(
+        kind="Widget", group="x.io", healthy=healthy, origin="x.yaml", lines=(("healthy", 3),)
+    )
+    return LibraryRule(rule, source)
+
+
+WIDGET = {"apiVersion": "x.io/v1", "kind": "Widget", "status": {"phase": "Up"}}
+
+
+def test_a_lazy_library_compiles_a_rule_when_its_kind_is_first_judged() -> None:
+    """The bundled library is indexed at load, not compiled: a rule that does not
+    compile is only found when an object of its kind is judged; then that object is
+    Unknown with the compile error (naming file and line), never silently Healthy."""
+    library = HealthLibrary([widget_rule("status.(")], lazy=True)
+    assert list(library.errors) == []
+    verdict = HealthEvaluator((), library).explain(WIDGET)
+    assert verdict.health.status is HealthStatus.UNKNOWN
+    assert verdict.health.message.startswith("x.yaml:3: health rule for x.io/Widget"), verdict
+    assert "does not compile" in verdict.health.message
+    assert verdict.rule == "bundled x.io/Widget"
+    assert [e.message for e in library.errors] == [verdict.health.message]
+
+
+def test_layered_rules_compile_at_once_and_a_broken_one_keeps_the_rule_below() -> None:
+    bundled = HealthLibrary([widget_rule('status.phase == "Up"')], lazy=True)
+    layered = bundled.with_rules([widget_rule("status.(", "config")])
+    assert len(layered.errors) == 1
+    assert "x.yaml:3: " in str(layered.errors[0]), layered.errors
+    verdict = HealthEvaluator((), layered).explain(WIDGET)
+    assert (verdict.health.status, verdict.rule) == (HealthStatus.HEALTHY, "bundled x.io/Widget")
+    assert list(bundled.errors) == []  # the library below is unchanged
+
+
+def test_precedence_config_over_install_over_bundled(tmp_path: Path) -> None:
+    (tmp_path / "widget.yaml").write_text(
+        "group: x.io\nkinds: [Widget]\ndegraded: 'true'\nmessage: '\"install\"'\n"
+    )
+    bundled = HealthLibrary([widget_rule("true")], lazy=True)
+    install = bundled.with_rules(*read_rule_files(tmp_path))
+    assert HealthEvaluator((), install).explain(WIDGET).rule == "install x.io/Widget"
+    configured = install.with_rules([widget_rule("true", "config")])
+    verdict = HealthEvaluator((), configured).explain(WIDGET)
+    assert (verdict.health.status, verdict.rule) == (HealthStatus.HEALTHY, "config x.io/Widget")
+    assert HealthEvaluator((), bundled).explain(WIDGET).rule == "bundled x.io/Widget"
+    own = HealthRule(kind="Widget", group="x.io", suspended="true")
+    app = HealthEvaluator([own], configured).explain(WIDGET)
+    assert (app.health.status, app.rule) == (HealthStatus.SUSPENDED, "app healthChecks x.io/Widget")

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from gitward.healthrules.loader import (
     BUNDLED,
+    CONFIG,
     env_folders,
     installed_library,
     load_library,
     read_rule_files,
 )
 
-__all__ = ["BUNDLED", "env_folders", "installed_library", "load_library", "read_rule_files"]
+__all__ = [
+    "BUNDLED",
+    "CONFIG",
+    "env_folders",
+    "installed_library",
+    "load_library",
+    "read_rule_files",
+]

@@ -26,6 +26,7 @@ log = logging.getLogger("gitward.health")
 
 BUNDLED = "bundled"
 INSTALL = "install"
+CONFIG = "config"  # a folder of the config repository (gitward serve --health-rules)
 ENV_FOLDERS = "GITWARD_HEALTH_RULES"  # an install's rule folders, os.pathsep-separated
 ENV_GRACE = "GITWARD_HEALTH_NO_STATUS_GRACE"
 _EXPRESSIONS = ("suspended", "healthy", "degraded", "progressing", "message")
@@ -42,24 +43,27 @@ def load_library(
     bundled: bool = True,
     settings: HealthSettings | None = None,
 ) -> HealthLibrary:
-    """The bundled rules, then each folder's (a later rule for a kind replaces earlier)."""
-    found: list[LibraryRule] = []
-    errors: list[RuleError] = []
-    roots: list[tuple[Traversable, str]] = [(bundled_root(), BUNDLED)] if bundled else []
-    roots += [(folder, INSTALL) for folder in folders]
-    for root, source in roots:
-        rules, problems = read_rule_files(root, source)
-        found += rules
-        errors += problems
-    return HealthLibrary(found, errors, settings)
+    """The bundled rules, then each folder's (a later rule for a kind replaces earlier).
+
+    The bundled files are parsed and indexed now, and each rule compiled the first time
+    its kind is judged (tests/health compiles them all, so a broken one fails CI); a
+    folder's rules, written by the install, are compiled now so that their errors show
+    at start.
+    """
+    rules, errors = read_rule_files(bundled_root(), BUNDLED) if bundled else ([], [])
+    library = HealthLibrary(rules, errors, settings, lazy=True)
+    for folder in folders:
+        library = library.with_rules(*read_rule_files(folder, INSTALL))
+    return library
 
 
 @functools.cache
 def installed_library() -> HealthLibrary:
     """The library the engine uses: bundled plus the folders in ``$GITWARD_HEALTH_RULES``.
 
-    Read and compiled once per process, when the first engine starts; a rule that does
-    not load is logged there as an error naming its file and line, and left out.
+    Read once per process, when the first engine judges health (a rule is compiled when
+    its kind is first judged); a rule that does not load is logged there as an error
+    naming its file and line, and left out.
     """
     library = load_library(env_folders(), settings=env_settings())
     for error in library.errors:

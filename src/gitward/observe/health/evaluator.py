@@ -51,7 +51,7 @@ class HealthEvaluator:
 
     Keep one per app and call :meth:`health_of` (or :meth:`explain`) for every object.
     The app's CEL programs compile in the constructor, which raises ConfigError for a bad
-    one; the library is compiled once by whoever loads it and shared, and brings the
+    one; the library compiles each rule once, on first use, and is shared; and brings the
     install's :class:`HealthSettings` unless ``settings`` are given. Without a ``clock``,
     an object waiting for its controller stays Progressing.
     """
@@ -110,6 +110,8 @@ class HealthEvaluator:
         lag = generation_lag(obj)
         if lag:
             return Health(HealthStatus.PROGRESSING, lag)
+        if found.compiled is None:  # compiled on first use, and it does not compile
+            return Health(HealthStatus.UNKNOWN, found.error)
         return rules.evaluate(found.compiled, obj)
 
     def _waiting(self, obj: Mapping[str, Any]) -> Health:

@@ -1,10 +1,17 @@
-"""A library of CEL health rules for operators' kinds, compiled once and shared.
+"""A library of CEL health rules for operators' kinds, compiled on first use and shared.
 
-The rules come from files (gitward's bundled library, then an install's own folder),
-read by :mod:`gitward.healthrules`; this module only compiles and looks them up, so it
-stays pure. A rule whose expression does not compile is left out and reported as a
-:class:`RuleError` naming its file and line; every other rule still loads, because one
-typo must not switch off the health checks of every other kind.
+The rules come from files (gitward's bundled library, an install's folders, a folder of
+the config repository), read by :mod:`gitward.healthrules`; this module only indexes,
+compiles and looks them up, so it stays pure.
+
+Cost: the bundled library holds over a hundred rules and a sync meets a handful of
+kinds, so its rules are indexed by group and kind at load and each is compiled the
+first time an object of its kind is judged, then kept. The bundled rules are compiled
+all at once by a unit test instead, so a broken one fails CI, not a user's sync (were
+one to break anyway, its kind's objects are Unknown with the compile error: guessing
+would hide it). Rules a user supplies are few and compiled at load (:meth:`with_rules`),
+so that a typo is reported at start naming its file and line, and left out: the rule
+it would have replaced still applies, and every other rule still loads.
 
 A rule's group may be a pattern, ``*.upbound.io``, and its kind ``*`` (every kind of
 the group): Crossplane providers define hundreds of managed kinds that all follow the
@@ -13,8 +20,11 @@ same conventions. An exact group and kind wins over a pattern.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from cel_expr_python import cel
 
 from gitward.errors import ConfigError
 from gitward.model import GroupKind, HealthRule
@@ -31,9 +41,9 @@ class HealthSettings:
 class LibraryRule:
     """One kind's rule as read from a rule file.
 
-    ``source`` tells people where a verdict came from (``bundled`` or ``install``);
-    ``expects_status`` is False for kinds whose controller never writes a status, so that
-    an object without one is not "waiting for its controller".
+    ``source`` tells people where a verdict came from (``bundled``, ``install`` or
+    ``config``); ``expects_status`` is False for kinds whose controller never writes a
+    status, so that an object without one is not "waiting for its controller".
     """
 
     rule: HealthRule
@@ -59,14 +69,45 @@ class RuleError:
 
 @dataclass(frozen=True)
 class CompiledLibraryRule:
+    """A rule ready to evaluate; ``compiled`` is None (and ``error`` says why) only for
+    a lazily compiled rule that turned out not to compile."""
+
     entry: LibraryRule
-    compiled: CompiledRule
+    compiled: CompiledRule | None
+    error: str = ""
+
+
+class _Slot:
+    """One rule and, once asked for, its compiled form (shared by every library built
+    on the one that indexed it, so a rule compiles once per process)."""
+
+    __slots__ = ("entry", "ready")
+
+    def __init__(self, entry: LibraryRule, ready: CompiledLibraryRule | None = None) -> None:
+        self.entry = entry
+        self.ready = ready
+
+    def get(self) -> CompiledLibraryRule:
+        if self.ready is None:
+            try:
+                self.ready = CompiledLibraryRule(self.entry, compile_rule(_env(), self.entry.rule))
+            except ConfigError as e:
+                self.ready = CompiledLibraryRule(self.entry, None, e.message)
+        return self.ready
+
+
+@functools.cache
+def _env() -> cel.Env:
+    """One CEL environment for every library rule (building one costs ~1 ms)."""
+    return new_env()
 
 
 class HealthLibrary:
-    """Compiled rules by group and kind; later rules for the same kind replace earlier ones.
+    """Rules by group and kind; later rules for the same kind replace earlier ones.
 
-    Load order is therefore precedence: bundled first, then the install's folder.
+    Load order is therefore precedence: bundled first, then each install folder, then
+    the config repository's (:meth:`with_rules` layers a set of rules over a library).
+    ``lazy`` indexes the rules now and compiles each on first lookup.
     """
 
     def __init__(
@@ -74,39 +115,75 @@ class HealthLibrary:
         rules: Iterable[LibraryRule] = (),
         errors: Iterable[RuleError] = (),
         settings: HealthSettings | None = None,
+        *,
+        lazy: bool = False,
     ) -> None:
         self.settings = settings or HealthSettings()  # the install's defaults for evaluators
-        env = None
-        self._exact: dict[GroupKind, CompiledLibraryRule] = {}
-        self._patterns: dict[GroupKind, CompiledLibraryRule] = {}
-        found = list(errors)
+        self._exact: dict[GroupKind, _Slot] = {}
+        self._patterns: dict[GroupKind, _Slot] = {}
+        self._errors: list[RuleError] = []
+        self._memo: dict[GroupKind, _Slot | None] = {}
+        self._add(rules, errors, lazy=lazy)
+
+    def with_rules(
+        self, rules: Iterable[LibraryRule], errors: Iterable[RuleError] = ()
+    ) -> HealthLibrary:
+        """A new library: these rules (compiled now) over this one's, which is unchanged.
+
+        A rule that does not compile is left out and reported in ``errors``; the rule it
+        would have replaced stays in force.
+        """
+        layered = HealthLibrary(settings=self.settings)
+        layered._exact = dict(self._exact)
+        layered._patterns = dict(self._patterns)
+        layered._errors = list(self._errors)
+        layered._add(rules, errors, lazy=False)
+        return layered
+
+    def _add(
+        self, rules: Iterable[LibraryRule], errors: Iterable[RuleError], *, lazy: bool
+    ) -> None:
+        self._errors += errors
         for entry in rules:
-            env = env or new_env()
-            try:
-                compiled = CompiledLibraryRule(entry, compile_rule(env, entry.rule))
-            except ConfigError as e:
-                found.append(RuleError("", e.message))
+            slot = _Slot(entry)
+            if not lazy and slot.get().compiled is None:
+                self._errors.append(RuleError("", slot.get().error))
                 continue
             key = GroupKind(entry.rule.group, entry.rule.kind)
             table = self._patterns if _is_pattern(key) else self._exact
-            table[key] = compiled
-        self.errors: tuple[RuleError, ...] = tuple(found)
-        self._memo: dict[GroupKind, CompiledLibraryRule | None] = {}
+            table[key] = slot
+
+    @property
+    def errors(self) -> tuple[RuleError, ...]:
+        """Files and rules that did not load, and lazily compiled rules that failed."""
+        failed = [
+            RuleError("", s.ready.error)
+            for s in (*self._exact.values(), *self._patterns.values())
+            if s.ready is not None and s.ready.compiled is None
+        ]
+        return (*self._errors, *[e for e in failed if e not in self._errors])
 
     def lookup(self, gk: GroupKind) -> CompiledLibraryRule | None:
         """The rule for ``gk``: exact, then ``group/*``, then a group pattern."""
         if gk not in self._memo:
             self._memo[gk] = self._exact.get(gk) or self._match(gk)
-        return self._memo[gk]
+        slot = self._memo[gk]
+        return None if slot is None else slot.get()
 
-    def _match(self, gk: GroupKind) -> CompiledLibraryRule | None:
+    def compile_all(self) -> list[RuleError]:
+        """Compile every rule now (the bundled library's unit test); the failures."""
+        for slot in (*self._exact.values(), *self._patterns.values()):
+            slot.get()
+        return list(self.errors)
+
+    def _match(self, gk: GroupKind) -> _Slot | None:
         any_kind = self._patterns.get(GroupKind(gk.group, "*"))
         if any_kind is not None:
             return any_kind
         for kind in (gk.kind, "*"):  # a named kind before every kind of the group
-            for key, compiled in self._patterns.items():
+            for key, slot in self._patterns.items():
                 if key.kind == kind and _group_matches(key.group, gk.group):
-                    return compiled
+                    return slot
         return None
 
     @property

@@ -244,7 +244,8 @@ def test_cli_sync_without_the_key_applies_nothing(
 # ---------------------------------------------------------------------------- serve
 
 
-def application(repo: GitRepo, namespace: str) -> str:
+def application(repo: GitRepo, namespace: str, *, secret_ref: bool = True) -> str:
+    decryption = "  decryption: {provider: sops, secretRef: {name: sops-age}}\n"
     return (
         "apiVersion: gitward.dev/v1alpha1\n"
         "kind: Application\n"
@@ -253,12 +254,13 @@ def application(repo: GitRepo, namespace: str) -> str:
         f"  source: {{repoURL: '{repo.path}', path: app, targetRevision: main}}\n"
         f"  destination: {{namespace: {namespace}}}\n"
         "  syncPolicy: {automated: {prune: true, selfHeal: true}}\n"
-        "  decryption: {provider: sops, secretRef: {name: sops-age}}\n"
-    )
+    ) + (decryption if secret_ref else "")
 
 
-def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
+@pytest.mark.parametrize("key_from", ["app-secret", "key-file-flag"])
+def test_serve_decrypts_and_writes_no_plaintext(
     *,
+    key_from: str,
     control_plane: ClusterState,
     repo: GitRepo,
     sops: Sops,
@@ -268,21 +270,28 @@ def test_serve_decrypts_with_the_apps_secret_and_writes_no_plaintext(
     env: dict[str, str],
     tmp_path: Path,
 ) -> None:
+    """The key from the app's Secret (spec.decryption) or from serve's own flag."""
     write_app(repo, sops, age_key)
-    kube.create(
-        Secret(
-            metadata=ObjectMeta(name="sops-age", namespace=namespace),
-            stringData={"identity.agekey": age_key.file.read_text()},
+    flags: tuple[str, ...] = ()
+    if key_from == "app-secret":
+        kube.create(
+            Secret(
+                metadata=ObjectMeta(name="sops-age", namespace=namespace),
+                stringData={"identity.agekey": age_key.file.read_text()},
+            )
         )
-    )
+    else:
+        flags = ("--decryption-key-file", str(age_key.file))
     config = tmp_path / "config"
     config.mkdir()
-    (config / "app.yaml").write_text(application(repo, namespace))
+    (config / "app.yaml").write_text(
+        application(repo, namespace, secret_ref=key_from == "app-secret")
+    )
     server = ServeProcess(
         tmp_path,
         control_plane.kubeconfig,
         config,
-        extra=("--log-format", "json", "--log-level", "debug"),
+        extra=("--log-format", "json", "--log-level", "debug", *flags),
         env={k: env[k] for k in ("GITWARD_KUSTOMIZE", "GITWARD_HELM")},
     )
     name = f"secrets-{namespace}"

@@ -87,6 +87,21 @@ ROWS: list[tuple[str, Facts, Do, Requeue | None, SyncTrigger | None]] = [
         None,
     ),
     ("webhook, same commit", facts(T.WEBHOOK, revision=LIVE), Do.LOOK, None, None),
+    # 11b: a restart cut the last sync off: an automated app finishes it, even in sync
+    (
+        "interrupted, in sync",
+        facts(T.REFRESH, revision=LIVE, plan=IN_SYNC, interrupted=True),
+        Do.SYNC,
+        None,
+        SyncTrigger.REFRESH,
+    ),
+    (
+        "interrupted, not automated",
+        facts(T.REFRESH, MANUAL, revision=LIVE, plan=IN_SYNC, interrupted=True),
+        Do.RECORD_IN_SYNC,
+        NEXT_POLL,
+        None,
+    ),
     # 12: in sync
     (
         "in sync",
@@ -343,6 +358,9 @@ def test_a_sync_is_recorded_with_why_it_ran(
         (Memory(failures=3, dirty=True), Do.BACK_OFF, Memory(failures=4, dirty=True)),
         (Memory(failures=3), Do.REPORT, Memory(failures=0, failed_at=NEW)),
         (Memory(failures=2, failed_at="c0", dirty=True), Do.RECORD_SYNCED, Memory()),
+        # an interrupted sync stays to be finished through retries, until a sync ends it
+        (Memory(interrupted=True), Do.BACK_OFF, Memory(failures=1, interrupted=True)),
+        (Memory(interrupted=True), Do.RECORD_SYNCED, Memory()),
         (Memory(dirty=True), Do.RECORD_DRIFT, Memory()),
         (Memory(failed_at=NEW), Do.NOTHING, Memory(failed_at=NEW)),
         (Memory(dirty=True), Do.WAIT, Memory(dirty=True)),

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from gitward.apply.executor import Execution, ExecutionListener
 from gitward.apply.inventory import Entry, Inventory, InventoryStore, owned_fields_hash
 from gitward.apply.prepare import Prepared
+from gitward.errors import UnknownKindError
 from gitward.model import Action, Change, JsonObject, Phase, Plan, ResourceKey, Step
 
 
@@ -32,8 +33,10 @@ class InventoryRecorder:
         plan: Plan,
         inventory: Inventory,
         listener: ExecutionListener | None = None,
+        live: Mapping[ResourceKey, JsonObject] | None = None,
     ) -> None:
         self.store = store
+        self.live = live or {}
         self.field_manager = field_manager
         self.prepared = prepared
         self.listener = listener
@@ -57,13 +60,45 @@ class InventoryRecorder:
 
     async def finish(self, execution: Execution) -> Inventory:
         """The last write: what the plan pruned is no longer owned (also after a failure,
-        since those objects are gone)."""
-        return await self._save({}, removed=execution.pruned)
+        since those objects are gone); after a success, every desired object is owned.
+
+        Both halves also repair what a crash left behind: objects a killed sync applied
+        after its last inventory write are unchanged for the next sync, which applies
+        nothing and so would never record them; objects it pruned before it could say so
+        are gone, so no later plan prunes them again to drop them from the inventory.
+        """
+        unseen = [
+            key
+            for key in self.saved.entries
+            if key not in self.prepared and key not in self.live and key not in execution.stored
+        ]
+        # The look may have read a watch cache, which sees only labelled objects: ask.
+        gone = [key for key in unseen if await self._gone(key)]
+        unrecorded = {}
+        if not execution.failed:
+            for key, body in self.live.items():
+                item = self.prepared.get(key)
+                if item is None or key in self.hooks or key in self.saved.entries:
+                    continue
+                if key in execution.stored or key in execution.pruned:
+                    continue
+                fields = owned_fields_hash(body, self.field_manager)
+                unrecorded[key] = Entry(item.resource.api_version, fields)
+        return await self._save({}, removed=[*execution.pruned, *gone], extra=unrecorded)
+
+    async def _gone(self, key: ResourceKey) -> bool:
+        try:
+            return await self.store.cluster.get(key) is None
+        except UnknownKindError:
+            return True  # its kind is no longer served: no such object can exist
 
     async def _save(
-        self, stored: Mapping[ResourceKey, JsonObject], removed: Sequence[ResourceKey]
+        self,
+        stored: Mapping[ResourceKey, JsonObject],
+        removed: Sequence[ResourceKey],
+        extra: Mapping[ResourceKey, Entry] | None = None,
     ) -> Inventory:
-        entries = {}
+        entries = dict(extra or {})
         for key, body in stored.items():
             item = self.prepared.get(key)
             if item is None or key in self.hooks:

@@ -167,7 +167,9 @@ class Controller:
             log.warning(
                 "sync %s of %s was interrupted; it will be retried", interrupted.id, interrupted.app
             )
-            if interrupted.app in self.apps:
+            if interrupted.app in self.apps:  # the next look finishes it (decide, row 11b)
+                memory = self.steps.memory.get(interrupted.app, Memory())
+                self.steps.memory[interrupted.app] = dataclasses.replace(memory, interrupted=True)
                 self.queue.add(interrupted.app, Trigger.REFRESH)
         self._tasks.append(asyncio.create_task(self.queue.run_timer(), name="queue-timer"))
         for i in range(self.settings.workers):

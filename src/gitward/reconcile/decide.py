@@ -27,6 +27,7 @@ The rules, first match wins:
   9     a poll; the commit is live, Synced, no change in the cluster NOTHING, next poll
  10     not looked yet                                               LOOK
  11     a person asked for a sync (sync, rollback)                   SYNC
+ 11b    a restart interrupted the last sync, and it is automated     SYNC (finish it)
  12     in sync                                                      RECORD_IN_SYNC, next poll
  13     a health refresh (it never syncs)                            RECORD_DRIFT, next poll
  14     not automated                                                RECORD_DRIFT, next poll
@@ -107,6 +108,7 @@ class Facts:
     suspended: bool = False  # by the declaration (``spec.suspend``) or ``status.suspended``
     waiting_for: str = ""  # why a dependency is not ready; "" when all are
     dirty: bool = False  # objects changed in the cluster since the last successful look
+    interrupted: bool = False  # a restart cut the last sync off; not finished since
     failures: int = 0  # consecutive failed attempts so far
     failed_at: str | None = None  # the commit a permanent failure was reported at
     revision: str | None = None  # the commit to look at, once resolved
@@ -177,8 +179,11 @@ def _quiet(f: Facts) -> bool:
 
 def _after_look(f: Facts, plan: PlanSummary, poll: Requeue) -> Decision:
     policy = f.policy
-    if f.trigger.asks_sync:
-        return Decision(Do.SYNC, "a person asked", record_as=f.trigger.recorded(policy.self_heal))
+    # Rows 11 and 11b: an interrupted sync is finished even in sync, since its record
+    # and the inventory are not.
+    if f.trigger.asks_sync or (f.interrupted and policy.automated):
+        reason = "a person asked" if f.trigger.asks_sync else "finish an interrupted sync"
+        return Decision(Do.SYNC, reason, record_as=f.trigger.recorded(policy.self_heal))
     if plan.in_sync:
         return Decision(Do.RECORD_IN_SYNC, "the cluster is as Git says", poll)
     if f.trigger is Trigger.HEALTH:
@@ -256,6 +261,7 @@ class Memory:
     failures: int = 0
     failed_at: str | None = None
     dirty: bool = False
+    interrupted: bool = False  # set at start for apps whose sync a crash cut off
 
 
 def remember(memory: Memory, decision: Decision, revision: str | None) -> Memory:
@@ -264,7 +270,8 @@ def remember(memory: Memory, decision: Decision, revision: str | None) -> Memory
     Failures count up while retrying and reset once a reconcile gets through; a report
     ends the series and remembers the commit it failed at (row 8), so that a new commit
     gets retries of its own. Cluster changes stay marked until a look has recorded
-    them, so a retry after a failure still heals drift.
+    them, so a retry after a failure still heals drift; a sync a restart interrupted
+    stays to be finished through retries, until a sync or a report ends the story.
     """
     if decision.do is Do.BACK_OFF:
         return dataclasses.replace(memory, failures=memory.failures + 1)

@@ -300,6 +300,7 @@ class Engine:
             plan=look.plan,
             inventory=look.inventory,
             listener=listener,
+            live=look.live,
         )
 
     async def apply(

@@ -125,6 +125,7 @@ class Reconciler:
             suspended=spec.suspend or status.suspended,
             waiting_for=d.waiting_for(spec.depends_on, self.apps, self.status),
             dirty=memory.dirty,
+            interrupted=memory.interrupted,
             failures=memory.failures,
             failed_at=memory.failed_at,
         )

@@ -98,6 +98,7 @@ def converged(serve: ServeProcess, sha: str) -> dict[str, Any]:
     )
 
 
+@pytest.mark.timeout(1800)  # 20 restarts of serve: ~4 min alone here, more under load
 def test_kill_9_at_random_points_of_a_sync_loses_nothing(
     own_control_plane: Plane, serve: ServeProcess, repo: GitRepo, tmp_path: Path
 ) -> None:

@@ -17,11 +17,12 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from gitward.apply.inventory import owned_fields_hash
 from gitward.errors import GitwardError
 from gitward.logs import current_app, current_revision
 from gitward.model import AppSpec, GroupKind, HealthStatus, JsonObject, ResourceKey
 from gitward.model.annotations import APP_LABEL
-from gitward.model.history import SYSTEM_ACTOR, AppStatus, Pin, Trigger
+from gitward.model.history import AppStatus, Pin, Trigger
 from gitward.ports import Clock, HistoryStore
 from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff
 from gitward.reconcile.metrics import Metrics
@@ -118,6 +119,7 @@ class Controller:
         self.status.pop(name, None)
         self.steps.memory.pop(name, None)
         self.steps.desired.pop(name, None)
+        self.steps.owned_fields.pop(name, None)
 
     # ------------------------------------------------------------------ triggers
 
@@ -144,9 +146,11 @@ class Controller:
         if app not in self.apps:
             return
         desired = self.steps.desired.get(app)
-        if desired is not None and ResourceKey.of(obj) not in desired:
+        key = ResourceKey.of(obj)
+        if desired is not None and key not in desired:
             return  # not (or no longer) part of the app, e.g. an object being pruned
-        if kind != "DELETED" and not foreign_write(obj, self.settings.field_manager):
+        owned = self.steps.owned_fields.get(app, {}).get(key)
+        if kind != "DELETED" and not drifted(obj, self.settings.field_manager, owned):
             status = self.status.get(app)
             if status is None or status.health.status is not HealthStatus.HEALTHY:
                 self.queue.add(app, Trigger.HEALTH, delay=self.settings.watch_debounce)
@@ -241,19 +245,27 @@ class Controller:
         return len(self.queue)
 
 
-def foreign_write(obj: JsonObject, own_manager: str = SYSTEM_ACTOR) -> bool:
-    """True if the latest write to ``obj`` may have changed what Git declares.
+def drifted(obj: JsonObject, own_manager: str, owned_fields: str | None) -> bool:
+    """True if a change to ``obj`` may have changed what Git declares.
 
     ``managedFields`` name who wrote last and when (to the second). Writes by gitward
-    itself and writes to the ``status`` subresource are not drift; anything else among
-    the latest writes is. Without managedFields we cannot tell, so it counts.
+    itself and writes to the ``status`` subresource are not drift. A write by another
+    manager is drift only if it took fields from gitward: then the set of fields gitward
+    owns on the object differs from the one recorded after its last apply
+    (``owned_fields``, the inventory's hash), as when a person edits a value gitward
+    set. Another controller adding fields of its own (kube-controller-manager writes
+    a Deployment's revision annotation right after every rollout) leaves that set as
+    it was. Without managedFields, or without a recorded set, it cannot tell: drift.
     """
     entries = (obj.get("metadata") or {}).get("managedFields") or []
     if not entries:
         return True
     latest = max(str(e.get("time") or "") for e in entries)
-    return any(
+    foreign = any(
         e.get("manager") != own_manager and e.get("subresource") != "status"
         for e in entries
         if str(e.get("time") or "") == latest
     )
+    if not foreign:
+        return False
+    return not owned_fields or owned_fields_hash(obj, own_manager) != owned_fields

@@ -107,6 +107,7 @@ class SyncResult:
     changes: ChangeSet
     health: dict[ResourceKey, Health]
     seconds: float
+    inventory: Inventory | None = None  # as recorded at the end (None: a dry run)
 
     @property
     def failed(self) -> bool:
@@ -213,12 +214,11 @@ class Engine:
         started = self.clock.monotonic() if started is None else started
         recorder = self.recorder(look, listener)
         execution = await self.apply(app, options, look.plan, recorder)  # saved per wave
-        await recorder.finish(execution)
+        inventory = await recorder.finish(execution)
         health = await self.health(app, execution, options)
         elapsed = self.clock.monotonic() - started
-        return SyncResult(
-            look.revision, look.plan, ChangeSet(tuple(execution.changes)), health, elapsed
-        )
+        changes = ChangeSet(tuple(execution.changes))
+        return SyncResult(look.revision, look.plan, changes, health, elapsed, inventory)
 
     async def uninstall(self, app: AppSpec) -> SyncResult:
         """Delete everything the app owns (its declaration was removed and it prunes)."""

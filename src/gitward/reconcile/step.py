@@ -21,6 +21,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from gitward.apply.inventory import Inventory
 from gitward.errors import GitwardError
 from gitward.logs import current_revision
 from gitward.model import AppSpec, GroupKind, ResourceKey, Revision, worst
@@ -91,6 +92,8 @@ class Reconciler:
         self.status: dict[str, AppStatus] = {}
         self.memory: dict[str, Memory] = {}
         self.desired: dict[str, frozenset[ResourceKey]] = {}  # per app, as last looked
+        # per app and object: the hash of the fields gitward owns, as last recorded
+        self.owned_fields: dict[str, dict[ResourceKey, str]] = {}
 
     async def step(self, item: Item) -> d.Requeue | None:
         """One reconcile of ``item.app``; returns when to run it again (None: on demand)."""
@@ -151,6 +154,7 @@ class Reconciler:
         options = SyncOptions(force_conflicts=r.spec.sync_policy.automated)
         r.look = await r.engine.look(r.wanted, options, revision=r.revision)
         self.desired[r.spec.name] = frozenset(r.look.prepared)
+        self._remember_owned(r.spec.name, r.look.inventory)
         if self.track is not None:
             await self.track(r.spec, {k.group_kind for k in r.look.prepared})
         differing = tuple(str(k) for k in r.look.differing())
@@ -180,6 +184,8 @@ class Reconciler:
             await self.store.finish_sync(r.record_id, RecordResult.FAILED, message=str(e))
             self.metrics.syncs.labels(name, trigger.value, "failed").inc()
             raise
+        if r.result.inventory is not None:
+            self._remember_owned(name, r.result.inventory)
         message = _summary(r.result)
         outcome = RecordResult.FAILED if r.result.failed else RecordResult.SUCCEEDED
         actions = tuple(ObjectAction.from_change(c) for c in r.result.changes.changes)
@@ -189,6 +195,10 @@ class Reconciler:
             r.learn(failure=Failure(message, transient=False, sync=True))
         else:
             r.learn(synced=True)
+
+    def _remember_owned(self, app: str, inventory: Inventory) -> None:
+        """What drift is judged against (see ``controller.drifted``)."""
+        self.owned_fields[app] = {k: e.fields_hash for k, e in inventory.entries.items()}
 
     # ------------------------------------------------------------------ recording
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 
 import pytest
 
@@ -12,17 +10,14 @@ from gitward.kube.client import KubeClient
 from gitward.model import Outcome, ResourceKey, SyncPolicy
 from gitward.reconcile.pipeline import Engine, SyncOptions
 from tests.engine.conftest import GitRepo, app
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.cluster
 
 
-async def gone(cluster: KubeClient, key: ResourceKey, deadline: float = 120.0) -> None:
+async def gone(cluster: KubeClient, key: ResourceKey) -> None:
     """Wait until the namespace controller has finished deleting ``key``."""
-    give_up = time.monotonic() + deadline
-    while await cluster.get(key) is not None:
-        if time.monotonic() > give_up:
-            pytest.fail(f"{key} was not deleted within {deadline:.0f}s")
-        await asyncio.sleep(0.2)
+    await eventually(lambda: cluster.get(key), lambda live: live is None, what=f"{key} deleted")
 
 
 async def test_a_namespace_deleted_by_hand_is_created_again(

@@ -6,10 +6,8 @@ advances the clock instead of sleeping, then releases what became due.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from gitward.reconcile.controller import Controller
+from tests.support.waiting import eventually
 
 
 class DrivenClock:
@@ -31,22 +29,22 @@ class DrivenClock:
         self.now += seconds
 
 
-async def stepped(controller: Controller, app: str, count: int, deadline: float = 60.0) -> float:
+async def stepped(controller: Controller, app: str, count: int) -> float:
     """Wait until the controller has finished its ``count``-th reconcile of ``app`` and
     queued it again; return the delay it asked for (driven-clock seconds).
 
     Reconciles run in real time (Git, the API server); only the queue's clock is driven.
     """
-    give_up = time.monotonic() + deadline
-    while True:
-        due = controller.queue.due_in(app)
-        if controller.reconciles >= count and due is not None:
-            return due
-        if time.monotonic() > give_up:
-            raise AssertionError(
-                f"reconcile {count} of {app} did not finish; {controller.reconciles} ran"
-            )
-        await asyncio.sleep(0.01)
+
+    def observe() -> tuple[int, float | None]:
+        return controller.reconciles, controller.queue.due_in(app)
+
+    def done(seen: tuple[int, float | None]) -> bool:
+        return seen[0] >= count and seen[1] is not None
+
+    _, due = await eventually(observe, done, what=f"reconcile {count} of {app} to finish")
+    assert due is not None
+    return due
 
 
 def release(controller: Controller, clock: DrivenClock, seconds: float) -> None:

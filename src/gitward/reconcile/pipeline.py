@@ -176,13 +176,13 @@ class Engine:
     ) -> SyncResult:
         """The whole pipeline: look (nothing written), then write what it planned."""
         started = self.clock.monotonic()
-        look = await self.look(app, options)  # resolve render policy prepare observe predict plan
+        # resolve, render, policy, prepare, observe, predict, plan: nothing written
+        look = await self.look(app, options)
         if options.dry_run:
             elapsed = self.clock.monotonic() - started
             return SyncResult(look.revision, look.plan, ChangeSet(), {}, elapsed)
-        return await self.write(
-            app, options, look, listener, started=started
-        )  # apply record health
+        # apply, record, health
+        return await self.write(app, options, look, listener, started=started)
 
     async def look(
         self, app: AppSpec, options: SyncOptions, *, revision: Revision | None = None

@@ -29,7 +29,9 @@ from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
 from gitward.model import DecryptionKeys, GroupKind, JsonObject, RepoCredentials
+from gitward.paths import confine
 from gitward.ports import Clock, GitSource, PolicyCheck, Progress, Renderer, SilentProgress
+from gitward.reconcile.config import ConfigLocation
 from gitward.reconcile.pipeline import Engine
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.source import GitRepositorySource
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from gitward.kube.cache import LiveCache
     from gitward.model.project import ProjectSpec
     from gitward.policy.set import PolicyChecker, PolicySet
+    from gitward.policy.source import PolicySource
     from gitward.spec.declarations import ClusterSpec
     from gitward.store import Store
 
@@ -172,6 +175,7 @@ def connect(
     clock: Clock,
     on_event: LiveEvent,
     observer: Callable[[str, float, int], None] | None = None,
+    policy: PolicyCheck | None = None,
 ) -> Connection:
     """A :class:`Connection` to a declared cluster, or to the settings' kubeconfig."""
     from gitward.kube.cache import LiveCache  # noqa: PLC0415 - serve only
@@ -199,6 +203,7 @@ def connect(
         shared_renderer=shared_renderer,
         live=cache,
         clock=clock,
+        policy=policy,
     )
     return Connection(client, cache, built)
 
@@ -224,3 +229,31 @@ def policy_checker(
         loaded = loaded.with_projects(projects)
     backend = OpaPool(tool("opa", progress)) if loaded.rego is not None else None
     return PolicyChecker(loaded, backend)
+
+
+def policy_source(
+    paths: Sequence[Path],
+    policy_path: str | None,
+    config: ConfigLocation,
+    git: GitSource,
+    projects: Callable[[], Mapping[str, ProjectSpec]],
+) -> PolicySource:
+    """The controller's policy stage: ``--policy`` files, the ``--policy-path`` folder of
+    the config location (followed per commit when it is in Git) and declared projects."""
+    from gitward.policy.load import load_policies  # noqa: PLC0415 - see policy_checker
+    from gitward.policy.opa import OpaPool  # noqa: PLC0415
+    from gitward.policy.source import GitPolicyPath, PolicySource  # noqa: PLC0415
+
+    local = list(paths)
+    in_git = None
+    if policy_path is not None and config.repo_url is None:
+        local.append(confine(Path(config.path), policy_path, what="--policy-path"))
+    elif policy_path is not None and config.repo_url is not None:
+        in_git = GitPolicyPath(config.repo_url, policy_path, config.revision)
+    return PolicySource(
+        load_policies(local),
+        lambda: OpaPool(tool("opa")),
+        git=git,
+        in_git=in_git,
+        projects=projects,
+    )

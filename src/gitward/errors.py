@@ -35,6 +35,8 @@ Messages follow one rule: say what failed, on which object, and what to do about
 
 from __future__ import annotations
 
+from gitward.model.policy import Verdict
+
 
 class GitwardError(Exception):
     """The root of every error gitward raises on purpose."""
@@ -138,7 +140,12 @@ class DecryptionError(RenderError):
 
 class PolicyError(GitwardError):
     """A policy refuses some of the rendered objects; nothing was written. Retrying the
-    same commit cannot help: fix the objects in Git or the policy."""
+    same commit cannot help: fix the objects in Git or the policy. ``verdict`` holds
+    every violation (a :class:`gitward.model.policy.Verdict`)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, verdict: Verdict) -> None:
+        super().__init__(message, hint=hint)
+        self.verdict = verdict
 
 
 class KubeError(GitwardError):

@@ -64,6 +64,8 @@ class ServeSettings:
     credentials: RepoCredentials | None = None
     field_manager: str = "gitward"
     inventory_namespace: str = "gitward-system"
+    policies: tuple[Path, ...] = ()  # --policy: local files, loaded once
+    policy_path: str | None = None  # --policy-path: a folder of the config location
 
     def compose(self) -> compose.Settings:
         """The one settings object every adapter of the service is built from."""
@@ -107,6 +109,13 @@ class Service:
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
         self.renderer = compose.renderer()
         self.config = ConfigSource(s.config, self.git)
+        self.policy = compose.policy_source(
+            s.policies,
+            s.policy_path,
+            s.config,
+            self.git,
+            projects=lambda: self.declarations.projects,
+        )
         settings = ControllerSettings(
             poll_interval=s.poll_interval, workers=s.workers, field_manager=s.field_manager
         )
@@ -188,6 +197,7 @@ class Service:
                 clock=self.clock,
                 on_event=self._live_event,
                 observer=self.metrics.kube_observer(declared.name if declared else "default"),
+                policy=self.policy,
             )
         return self.clusters[name]
 
@@ -254,6 +264,8 @@ class Service:
             await connection.close()
         if hasattr(self, "store"):
             await self.store.close()
+        if hasattr(self, "policy"):
+            self.policy.close()  # the OPA server, if Rego policies started one
 
 
 async def run(

@@ -18,8 +18,10 @@ import yaml
 from gitward import compose
 from gitward.cli import appflags as f
 from gitward.cli.output import ConsoleProgress, OutputFormat, emit, err_console
+from gitward.cli.policyflags import PolicyPaths, policy_stage, print_verdict
 from gitward.cli.report import DiffPrinter, SyncReporter, sync_table, sync_to_data
 from gitward.model import SyncOption
+from gitward.ports import PolicyCheck
 from gitward.reconcile.pipeline import SyncOptions, SyncResult
 from gitward.reconcile.source import render_app
 
@@ -142,6 +144,7 @@ def diff(
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
     decryption_key_file: f.DecryptionKeyFile = None,
+    policy: PolicyPaths = None,
     prune: Annotated[
         bool | None,
         typer.Option("--prune/--no-prune", help="Show prunes \\[default: the app's policy]."),
@@ -175,13 +178,15 @@ def diff(
     )
     options = SyncOptions(prune=prune, dry_run=True, full_compare=True)
 
-    async def run() -> int:
+    async def run(checker: PolicyCheck | None) -> int:
         async with compose.kube_client(settings) as cluster:
-            engine = compose.engine(settings, cluster, ConsoleProgress())
+            engine = compose.engine(settings, cluster, ConsoleProgress(), policy=checker)
             planned = await engine.look(app, options)
+        print_verdict(planned.verdict)
         return DiffPrinter(app).print(planned)
 
-    code = asyncio.run(run())
+    with policy_stage(policy) as checker:
+        code = asyncio.run(run(checker))
     raise typer.Exit(code)
 
 
@@ -206,6 +211,7 @@ def sync(
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
     decryption_key_file: f.DecryptionKeyFile = None,
+    policy: PolicyPaths = None,
     prune: Annotated[
         bool | None,
         typer.Option(
@@ -253,9 +259,9 @@ def sync(
     )
     app = f.build_app(flags)
     if extra:
-        policy = app.sync_policy
+        current = app.sync_policy
         app = dataclasses.replace(
-            app, sync_policy=dataclasses.replace(policy, options=policy.options + extra)
+            app, sync_policy=dataclasses.replace(current, options=current.options + extra)
         )
     settings = f.settings(
         kubeconfig=kubeconfig,
@@ -276,14 +282,18 @@ def sync(
     )
     quiet = output is not OutputFormat.table
 
-    async def run() -> SyncResult:
+    async def run(checker: PolicyCheck | None) -> SyncResult:
         async with compose.kube_client(settings) as cluster:
-            engine = compose.engine(settings, cluster, ConsoleProgress())
+            engine = compose.engine(settings, cluster, ConsoleProgress(), policy=checker)
             return await engine.sync(app, options, SyncReporter(quiet=quiet))
 
-    result = asyncio.run(run())
+    with policy_stage(policy) as checker:
+        result = asyncio.run(run(checker))
+    print_verdict(result.verdict)
     if quiet:
-        emit(sync_to_data(app, result), output)
+        data = sync_to_data(app, result)
+        data["policy"] = [v.to_data() for v in result.verdict.violations]
+        emit(data, output)
     else:
         sync_table(app, result, dry_run)
     raise typer.Exit(1 if result.failed else 0)

@@ -11,6 +11,7 @@ import typer
 from gitward import logs
 from gitward.cli.appflags import read_keys
 from gitward.cli.output import err_console
+from gitward.cli.policyflags import PolicyPaths
 from gitward.errors import ConfigError
 from gitward.reconcile.config import ConfigLocation
 
@@ -72,6 +73,14 @@ def serve(
         Path | None,
         typer.Option(help="age identity file to decrypt SOPS-encrypted files of every app."),
     ] = None,
+    policy: PolicyPaths = None,
+    policy_path: Annotated[
+        str | None,
+        typer.Option(
+            help="A folder of policies in the config location, read at its latest commit "
+            "for every sync (policy changes go through pull requests too)."
+        ),
+    ] = None,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -96,6 +105,8 @@ def serve(
         poll_interval=poll_interval,
         workers=workers,
         keys=read_keys(decryption_key_file),
+        policies=tuple(policy or ()),
+        policy_path=policy_path,
     )
 
     async def announce(service: Service) -> None:

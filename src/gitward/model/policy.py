@@ -53,6 +53,18 @@ class Violation:
     def subject(self) -> str:
         return str(self.key) if self.key is not None else "application"
 
+    def to_data(self) -> dict[str, str | None]:
+        """The violation as JSON for outputs, the API and history."""
+        return {
+            "object": str(self.key) if self.key else None,
+            "policy": self.policy,
+            "rule": self.rule,
+            "message": self.message,
+            "mode": self.mode.value,
+            "kind": self.kind.value,
+            "source": str(self.source) if self.source else None,
+        }
+
     def __str__(self) -> str:
         return f"{self.subject}: {self.message} ({self.mode}: {self.policy} {self.rule})"
 

@@ -53,15 +53,7 @@ class ValidationReport:
 
 
 def violation_data(v: Violation) -> dict[str, Any]:
-    return {
-        "object": str(v.key) if v.key else None,
-        "policy": v.policy,
-        "rule": v.rule,
-        "message": v.message,
-        "mode": v.mode.value,
-        "kind": v.kind.value,
-        "source": str(v.source) if v.source else None,
-    }
+    return dict(v.to_data())
 
 
 def to_json(report: ValidationReport) -> dict[str, Any]:

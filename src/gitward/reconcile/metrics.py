@@ -46,6 +46,12 @@ class Metrics:
             ["app", "trigger", "result"],
             registry=r,
         )
+        self.policy_violations = Counter(
+            "gitward_policy_violations_total",
+            "Policy violations found when checking an app, by mode (deny refuses the sync).",
+            ["app", "mode", "policy"],
+            registry=r,
+        )
         self.drift = Counter(
             "gitward_drift_events_total",
             "Changes to managed objects seen in the cluster, by app.",

@@ -88,6 +88,7 @@ class Look:
     predicted: dict[ResourceKey, JsonObject] = field(default_factory=dict)
     errors: dict[ResourceKey, GitwardError] = field(default_factory=dict)  # dry-run refusals
     conflicts: dict[ResourceKey, ConflictError] = field(default_factory=dict)
+    verdict: Verdict = field(default_factory=Verdict)  # the policy stage's (warnings only)
 
     @property
     def in_sync(self) -> bool:
@@ -108,6 +109,7 @@ class SyncResult:
     health: dict[ResourceKey, Health]
     seconds: float
     inventory: Inventory | None = None  # as recorded at the end (None: a dry run)
+    verdict: Verdict = field(default_factory=Verdict)  # policy warnings; denials never sync
 
     @property
     def failed(self) -> bool:
@@ -180,7 +182,9 @@ class Engine:
         look = await self.look(app, options)
         if options.dry_run:
             elapsed = self.clock.monotonic() - started
-            return SyncResult(look.revision, look.plan, ChangeSet(), {}, elapsed)
+            return SyncResult(
+                look.revision, look.plan, ChangeSet(), {}, elapsed, verdict=look.verdict
+            )
         # apply, record, health
         return await self.write(app, options, look, listener, started=started)
 
@@ -194,12 +198,14 @@ class Engine:
         """
         revision = revision or await self.resolve(app)
         resources = await self.render(app, revision)
-        self.check_policy(app, resources)
+        verdict = await asyncio.to_thread(self.check_policy, app, resources)
         prepared = await self.prepare(app, resources)
         observed = await self.observe(app, prepared)
         prediction = await self.predict(prepared, observed, options)
         plan = plan_for(app, prepared, observed, prediction, options)
-        return _look(revision, plan, prepared, observed, prediction)
+        return dataclasses.replace(
+            _look(revision, plan, prepared, observed, prediction), verdict=verdict
+        )
 
     async def write(
         self,
@@ -218,7 +224,9 @@ class Engine:
         health = await self.health(app, execution, options)
         elapsed = self.clock.monotonic() - started
         changes = ChangeSet(tuple(execution.changes))
-        return SyncResult(look.revision, look.plan, changes, health, elapsed, inventory)
+        return SyncResult(
+            look.revision, look.plan, changes, health, elapsed, inventory, look.verdict
+        )
 
     async def uninstall(self, app: AppSpec) -> SyncResult:
         """Delete everything the app owns (its declaration was removed and it prunes)."""
@@ -259,6 +267,7 @@ class Engine:
             raise PolicyError(
                 f"{app.name}: {verdict.summary()}",
                 hint="change the objects in Git, or the policy that refuses them",
+                verdict=verdict,
             )
         return verdict
 

@@ -22,11 +22,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gitward.apply.inventory import Inventory
-from gitward.errors import GitwardError
+from gitward.errors import GitwardError, PolicyError
 from gitward.logs import current_revision
 from gitward.model import AppSpec, GroupKind, ResourceKey, Revision, worst
 from gitward.model.history import SYSTEM_ACTOR, AppStatus, ObjectAction
 from gitward.model.history import SyncResult as RecordResult
+from gitward.model.policy import Verdict
 from gitward.ports import HistoryStore
 from gitward.reconcile import decide as d
 from gitward.reconcile.decide import Decision, Do, Facts, Failure, Memory, PlanSummary
@@ -152,13 +153,22 @@ class Reconciler:
         # Look with the force a sync would use: a field taken by hand is then one
         # dry-run, not a conflict followed by a forced retry.
         options = SyncOptions(force_conflicts=r.spec.sync_policy.automated)
-        r.look = await r.engine.look(r.wanted, options, revision=r.revision)
+        try:
+            r.look = await r.engine.look(r.wanted, options, revision=r.revision)
+        except PolicyError as e:
+            self._count_violations(r.spec.name, e.verdict)
+            raise
+        self._count_violations(r.spec.name, r.look.verdict)
         self.desired[r.spec.name] = frozenset(r.look.prepared)
         self._remember_owned(r.spec.name, r.look.inventory)
         if self.track is not None:
             await self.track(r.spec, {k.group_kind for k in r.look.prepared})
         differing = tuple(str(k) for k in r.look.differing())
         r.learn(plan=PlanSummary(not differing, differing))
+
+    def _count_violations(self, app: str, verdict: Verdict) -> None:
+        for v in verdict.violations:
+            self.metrics.policy_violations.labels(app, v.mode.value, v.policy).inc()
 
     async def _sync(self, r: Round, decision: Decision) -> None:
         look, name, trigger = r.looked(), r.spec.name, r.item.trigger
@@ -269,6 +279,7 @@ def _summary(result: SyncResult) -> str:
     changes = result.changes.changes
     failures = [c for c in changes if c.outcome.value in ("failed", "hook failed")]
     if not result.failed:
-        return f"synced {len(changes)} objects"
+        warned = f"; {result.verdict.summary()}" if result.verdict.warnings else ""
+        return f"synced {len(changes)} objects{warned}"[:2000]
     listed = "; ".join(f"{c.key}: {c.message}" for c in failures[:5])
     return f"{len(failures)} of {len(changes)} objects failed: {listed}"[:2000]

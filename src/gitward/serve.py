@@ -28,9 +28,12 @@ from gitward.api.auth import Principal, Role, TokenAuthenticator, ensure_admin_t
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.errors import ConfigError, GitwardError
+from gitward.healthrules import installed_library
 from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
+from gitward.model.history import Trigger
+from gitward.observe.health import HealthLibrary
 from gitward.ports import SystemClock
-from gitward.reconcile.config import ConfigLocation, ConfigSource
+from gitward.reconcile.config import ConfigLocation, ConfigSource, Loaded
 from gitward.reconcile.controller import Controller, ControllerSettings
 from gitward.reconcile.metrics import Metrics, TimedGit
 from gitward.reconcile.pipeline import Engine
@@ -92,6 +95,9 @@ class Service:
         self.declarations = Declarations()
         self.config_revision = ""
         self.ready_reason = "starting"
+        self._health_rules: tuple[object, object] | None = None  # as last loaded
+        self.health_library: HealthLibrary | None = None  # None: installed_library()
+        self.health_warnings: list[str] = []  # rule files that did not load
         self._tasks: list[asyncio.Task[None]] = []
         self._server: uvicorn.Server | None = None
         self._http: asyncio.Task[None] | None = None
@@ -158,6 +164,7 @@ class Service:
             ),
             webhook_secret=self._webhook_secret(),
             ready=lambda: self.ready_reason or self.store.problem,
+            warnings=lambda: self.health_warnings,
             on_config_push=self._config_pushed,
         )
         config = uvicorn.Config(
@@ -199,6 +206,8 @@ class Service:
                 observer=self.metrics.kube_observer(declared.name if declared else "default"),
                 policy=self.policy,
             )
+            if self.health_library is not None:
+                self.clusters[name].engine.use_health_library(self.health_library)
         return self.clusters[name]
 
     def engine_for(self, spec: AppSpec) -> Engine:
@@ -216,13 +225,42 @@ class Service:
         loaded = await self.config.load()
         self.declarations = loaded.declarations
         self.config_revision = loaded.revision.sha if loaded.revision else ""
+        changed = self._use_health_rules(loaded)
         await self.controller.set_apps(loaded.declarations.apps, uninstall=self._uninstall)
+        if changed:  # judge every app again with the new rules; nothing is synced for it
+            for name in self.controller.names():
+                self.controller.trigger(name, Trigger.HEALTH)
         log.info(
             "loaded %d applications and %d clusters from %s",
             len(loaded.declarations.apps),
             len(loaded.declarations.clusters),
             self.settings.config,
         )
+
+    def _use_health_rules(self, loaded: Loaded) -> bool:
+        """The config repository's health rules over the installed ones; True if changed.
+
+        A rule file that does not load is logged, named with its line, and shown by
+        ``/readyz`` (which stays ready: every other rule is in use).
+        """
+        if self.settings.config.health_rules is None:
+            return False
+        rules = (loaded.health_rules, loaded.rule_errors)
+        if rules == self._health_rules:
+            return False
+        first = self._health_rules is None
+        self._health_rules = rules
+        library = installed_library().with_rules(*rules)
+        self.health_library = library
+        self.health_warnings = [  # one line each: CEL's errors draw a caret under the typo
+            "health rule not loaded: " + str(e).replace("\n", " ") for e in library.errors
+        ]
+        for warning in self.health_warnings:
+            log.error("%s", warning)
+        for connection in self.clusters.values():
+            connection.engine.use_health_library(library)
+        log.info("health rules: %d from the config repository", len(loaded.health_rules))
+        return not first
 
     async def _uninstall(self, spec: AppSpec) -> None:
         if spec.sync_policy.prune:

@@ -52,6 +52,7 @@ class ApiContext:
     rollbacks: Rollbacks
     webhook_secret: bytes | None
     ready: Callable[[], str]  # "" when ready, else why not
+    warnings: Callable[[], list[str]] = list  # shown by /readyz, which stays ready
     on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
 
@@ -130,7 +131,8 @@ class _Handlers:
 
     async def readyz(self, request: Request) -> Response:
         reason = self.ctx.ready()
-        return PlainTextResponse(reason or "ok", status_code=503 if reason else 200)
+        body = "\n".join([reason or "ok", *self.ctx.warnings()])
+        return PlainTextResponse(body, status_code=503 if reason else 200)
 
     async def metrics(self, request: Request) -> Response:
         views.update_app_gauges(self.ctx.apps, self.ctx.metrics)

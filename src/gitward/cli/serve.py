@@ -42,6 +42,14 @@ def serve(
     config_revision: Annotated[
         str | None, typer.Option(help="With a Git URL: branch, tag or SHA \\[default: HEAD].")
     ] = None,
+    health_rules: Annotated[
+        str | None,
+        typer.Option(
+            help="Folder of health rule files in the config repository (from its root, or "
+            "from the --config folder), read at every config revision; its rules replace "
+            "the bundled ones. Not read as declarations."
+        ),
+    ] = None,
     listen: Annotated[str, typer.Option(help="Address of the HTTP API.")] = "127.0.0.1:8080",
     state_dir: Annotated[
         Path | None,
@@ -94,7 +102,7 @@ def serve(
     logs.setup(json_format=log_format == "json", level=log_level)
     host, port = _listen(listen)
     settings = ServeSettings(
-        config=ConfigLocation.parse(config, config_path, config_revision),
+        config=ConfigLocation.parse(config, config_path, config_revision, health_rules),
         state_dir=state_dir or default_state_dir(),
         host=host,
         port=port,

@@ -60,7 +60,7 @@ from gitward.reconcile.decryption import app_keys
 from gitward.reconcile.source import render_revision, resolve_revision
 
 if TYPE_CHECKING:
-    from gitward.observe.health import HealthEvaluator
+    from gitward.observe.health import HealthEvaluator, HealthLibrary
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,7 @@ class Engine:
         self.policy = policy or AllowAll()
         self.keys = keys or DecryptionKeys()  # for every app; each may add its own Secret's
         self._evaluators: dict[tuple[HealthRule, ...], HealthEvaluator] = {}
+        self._health_library: HealthLibrary | None = None  # None: installed_library()
 
     # ------------------------------------------------------------------ the pipeline
 
@@ -361,9 +362,15 @@ class Engine:
 
         if app.health_rules not in self._evaluators:
             self._evaluators[app.health_rules] = HealthEvaluator(
-                app.health_rules, installed_library(), clock=self.clock
+                app.health_rules, self._health_library or installed_library(), clock=self.clock
             )
         return self._evaluators[app.health_rules].health_of
+
+    def use_health_library(self, library: HealthLibrary) -> None:
+        """Judge health with ``library`` from now on (serve: the config repository's rules
+        over the installed ones, at the config revision)."""
+        self._health_library = library
+        self._evaluators = {}
 
     async def _create_namespace(self, app: AppSpec) -> None:
         """Asked on every sync that writes: a namespace deleted by hand comes back."""

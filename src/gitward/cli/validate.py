@@ -29,6 +29,7 @@ from gitward.cli.output import ConsoleProgress, err_console, out_console
 from gitward.errors import ConfigError, RenderError
 from gitward.model import (
     AppSpec,
+    DecryptionKeys,
     Destination,
     RepoCredentials,
     Resource,
@@ -86,6 +87,7 @@ def validate(
     password_file: f.PasswordFile = None,
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
+    decryption_key_file: f.DecryptionKeyFile = None,
     output: Annotated[
         ValidateFormat, typer.Option("-o", "--output", help="table, json, junit or sarif.")
     ] = ValidateFormat.table,
@@ -94,14 +96,18 @@ def validate(
     if (path is None) == (config_path is None):
         raise ConfigError("give exactly one of --path APP_PATH or --config-path DIR")
     settings = f.settings(
-        username=username, password_file=password_file, ssh_key=ssh_key, known_hosts=known_hosts
+        username=username,
+        password_file=password_file,
+        ssh_key=ssh_key,
+        known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
     )
     progress = ConsoleProgress()
     git = compose.git_source(settings)
     checker = compose.policy_checker(policy or [], progress)
     try:
         checker.warm()
-        run = _Run(git, compose.renderer(progress), checker, settings.credentials)
+        run = _Run(git, compose.renderer(progress), checker, settings.credentials, settings.keys)
         report = asyncio.run(
             run.all(repo, revision or "HEAD", path, config_path, repo_url, dest_namespace)
         )
@@ -118,11 +124,13 @@ class _Run:
         renderer: Renderer,
         checker: PolicyChecker,
         credentials: RepoCredentials | None,
+        keys: DecryptionKeys | None = None,
     ) -> None:
         self.git = git
         self.renderer = renderer
         self.checker = checker
         self.credentials = credentials
+        self.keys = keys or DecryptionKeys()  # SOPS files are decrypted in memory only
         self.catalog = catalogs.builtin()
 
     async def all(
@@ -204,6 +212,7 @@ class _Run:
                 namespace=app.destination.namespace,
                 kube_version=self.catalog.kubernetes,
                 api_versions=_api_versions(self.catalog),
+                keys=self.keys,
             )
             return await asyncio.to_thread(self.renderer.render, request), None
         except RenderError as e:

@@ -62,6 +62,12 @@ COMMANDS: tuple[Command, ...] = (
         "Render, schema-check and policy-check apps offline. Exit 0 clean, 1 denied, 2 error.",
     ),
     Command(
+        "preview",
+        "gitward.cli.preview",
+        "preview",
+        "Diff every app between two commits (or head against live). Exit 0, 1 denied, 2 error.",
+    ),
+    Command(
         "app",
         "gitward.cli.app_commands",
         "app",

@@ -107,7 +107,9 @@ def validate(
     checker = compose.policy_checker(policy or [], progress)
     try:
         checker.warm()
-        run = _Run(git, compose.renderer(progress), checker, settings.credentials, settings.keys)
+        run = ConfigRun(
+            git, compose.renderer(progress), checker, settings.credentials, settings.keys
+        )
         report = asyncio.run(
             run.all(repo, revision or "HEAD", path, config_path, repo_url, dest_namespace)
         )
@@ -117,7 +119,18 @@ def validate(
     raise typer.Exit(1 if report.failed else 0)
 
 
-class _Run:
+@dataclasses.dataclass(frozen=True)
+class RenderedTree:
+    """A config tree at one commit: each app with its objects, or its render error."""
+
+    repo: str
+    sha: str
+    apps: tuple[tuple[AppSpec, list[Resource], str | None], ...]
+
+
+class ConfigRun:
+    """Loads a config tree's apps at a revision and renders them; shared with preview."""
+
     def __init__(
         self,
         git: GitSource,
@@ -142,6 +155,19 @@ class _Run:
         repo_url: str | None,
         namespace: str | None,
     ) -> ValidationReport:
+        rendered = await self.rendered(repo, revision, path, config_path, repo_url, namespace)
+        return self.report(rendered)
+
+    async def rendered(
+        self,
+        repo: str,
+        revision: str,
+        path: str | None,
+        config_path: str | None,
+        repo_url: str | None,
+        namespace: str | None,
+    ) -> RenderedTree:
+        """Every app of the tree at ``revision``, rendered (``gitward preview`` reuses this)."""
         if "://" not in repo and Path(repo).exists():
             repo = str(Path(repo).resolve())
         resolved = await asyncio.to_thread(self.git.resolve, repo, revision, self.credentials)
@@ -162,6 +188,11 @@ class _Run:
             namespace = app.destination.namespace or "default"
             objects = with_namespaces(raw, self.catalog.with_crds(raw), namespace)
             rendered.append((app, objects, error))
+        return RenderedTree(repo, resolved.sha, tuple(rendered))
+
+    def report(self, tree: RenderedTree) -> ValidationReport:
+        """Schemas, duplicates, policies and projects over a rendered tree."""
+        rendered = tree.apps
         crds = [r for _, objects, _ in rendered for r in objects]
         schema = SchemaValidator(self.catalog.with_crds(crds))
         duplicates = _duplicates([(app, objects) for app, objects, _ in rendered])
@@ -180,7 +211,7 @@ class _Run:
                     error,
                 )
             )
-        return ValidationReport(repo, resolved.sha, tuple(reports))
+        return ValidationReport(tree.repo, tree.sha, tuple(reports))
 
     async def _apps(
         self,

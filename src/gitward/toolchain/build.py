@@ -122,10 +122,12 @@ class Toolchain:
         """Build whatever of ``names`` is missing; return every binary's path."""
         todo = self.missing(names)
         if todo:
-            with self._lock():
-                todo = self.missing(names)  # another process may have built them meanwhile
-                if todo:
-                    self._build(todo)
+            self._announce(todo)
+        for name in todo:
+            # One lock per tool: a long build (Gitea) never holds up another tool's build.
+            with self._lock(name):
+                if self.missing([name]):  # another process may have built it meanwhile
+                    self._build(name)
         return {n: self.tool_dir(self.spec(n)) / n for n in names}
 
     def bin_dir(self, names: Sequence[str] = ALL_TOOLS) -> Path:
@@ -142,34 +144,36 @@ class Toolchain:
         return target
 
     @contextmanager
-    def _lock(self) -> Iterator[None]:
+    def _lock(self, name: str) -> Iterator[None]:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with (self.cache_dir / ".build.lock").open("w") as handle:
+        with (self.cache_dir / f".{name}.build.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _build(self, names: list[str]) -> None:
+    def _announce(self, names: list[str]) -> None:
         total = sum(self.spec(n).cold_minutes for n in names)
         self.progress.step(
             f"building {len(names)} tool(s) from Go modules with {self.go.version}: "
             f"{', '.join(names)} (first build takes up to ~{total} min on 2 cores; "
             f"later builds are cached in {self.cache_dir})"
         )
-        for name in names:
-            tool = self.spec(name)
-            started = time.monotonic()
-            self.progress.step(f"building {name} {tool.version}")
-            self._build_one(tool)
-            self.progress.done(f"built {name} {tool.version} in {time.monotonic() - started:.0f}s")
+
+    def _build(self, name: str) -> None:
+        tool = self.spec(name)
+        started = time.monotonic()
+        self.progress.step(f"building {name} {tool.version}")
+        self._build_one(tool)
+        self.progress.done(f"built {name} {tool.version} in {time.monotonic() - started:.0f}s")
 
     def _build_one(self, tool: Tool) -> None:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.cache_dir, prefix=f".{tool.name}-"))
         log = self.cache_dir / f"{tool.name}.build.log"
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+        cgo = "1" if tool.cgo else "0"
+        env = {**os.environ, "CGO_ENABLED": cgo, "GOFLAGS": "-buildvcs=false"}
         ldflags = "-ldflags=" + " ".join(tool.ldflags)
         if tool.module is not None:
             cmd = [self.go.binary, "build", "-trimpath"]

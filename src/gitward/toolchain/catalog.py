@@ -45,6 +45,8 @@ class Tool:
     module: str | None = None
     ldflags: tuple[str, ...] = field(default=_STRIP)
     tags: tuple[str, ...] = field(default=())
+    # cgo on (a C compiler is needed): only for tools that link C code, like Gitea's SQLite.
+    cgo: bool = False
     # Rough cold build time on two cores (measured: about 1 min each once the
     # shared Kubernetes packages are compiled), shown so a person knows what to expect.
     cold_minutes: int = 1
@@ -108,6 +110,19 @@ TOOLS: tuple[Tool, ...] = (
         cold_minutes=15,
     ),
     Tool("kubeseal", "github.com/bitnami-labs/sealed-secrets/cmd/kubeseal", SEALED_SECRETS_VERSION),
+    # A real forge for the commit-status and webhook tests (tests/forge). v1.26.0 needs
+    # its own replace directives, so it is built inside gomod/gitea; SQLite needs cgo.
+    # Built on demand only; without the ``bindata`` tag it reads templates/ and options/
+    # from its module directory (see tests/forge).
+    Tool(
+        "gitea",
+        "code.gitea.io/gitea",
+        "v1.26.0",
+        module="gitea",
+        tags=("sqlite", "sqlite_unlock_notify"),
+        cgo=True,
+        cold_minutes=12,
+    ),
 )
 
 CONTROL_PLANE_TOOLS = (
@@ -121,9 +136,11 @@ CONTROL_PLANE_TOOLS = (
 RENDER_TOOLS = ("kustomize", "helm", "sops")
 POLICY_TOOLS = ("opa",)
 SEALED_SECRETS_TOOLS = ("sealed-secrets-controller", "kubeseal")
-# What `dev-cluster build` and the dev cluster build by default; policy and Sealed
-# Secrets tools are built the first time something needs them.
-ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in POLICY_TOOLS + SEALED_SECRETS_TOOLS)
+FORGE_TOOLS = ("gitea",)
+# What `dev-cluster build` and the dev cluster build by default; policy, Sealed
+# Secrets and forge tools are built the first time something needs them.
+_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS
+ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in _ON_DEMAND)
 
 
 def tool_spec(name: str) -> Tool:

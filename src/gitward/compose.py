@@ -29,6 +29,7 @@ from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
 from gitward.model import DecryptionKeys, GroupKind, JsonObject, RepoCredentials
+from gitward.notify import Notifier, NotifyConfig, load_config
 from gitward.paths import confine
 from gitward.ports import Clock, GitSource, PolicyCheck, Progress, Renderer, SilentProgress
 from gitward.reconcile.config import ConfigLocation
@@ -257,3 +258,8 @@ def policy_source(
         in_git=in_git,
         projects=projects,
     )
+
+
+def notifier(path: Path | None, clock: Clock) -> Notifier:
+    """The notification sender for ``--notifications FILE`` (none configured: a no-op)."""
+    return Notifier(load_config(path) if path is not None else NotifyConfig(), clock=clock)

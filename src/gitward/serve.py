@@ -69,6 +69,7 @@ class ServeSettings:
     inventory_namespace: str = "gitward-system"
     policies: tuple[Path, ...] = ()  # --policy: local files, loaded once
     policy_path: str | None = None  # --policy-path: a folder of the config location
+    notifications: Path | None = None  # --notifications FILE (docs/notifications.md)
 
     def compose(self) -> compose.Settings:
         """The one settings object every adapter of the service is built from."""
@@ -125,6 +126,8 @@ class Service:
         settings = ControllerSettings(
             poll_interval=s.poll_interval, workers=s.workers, field_manager=s.field_manager
         )
+        self.notifier = compose.notifier(s.notifications, self.clock)
+        await self.notifier.start()
         self.controller = Controller(
             self.engine_for,
             self.store,
@@ -132,6 +135,7 @@ class Service:
             settings,
             metrics=self.metrics,
             track=self.track,
+            listener=self.notifier,
         )
         await self.reload()
         await self.controller.start()
@@ -295,6 +299,8 @@ class Service:
                 self._http.cancel()
         if hasattr(self, "controller"):  # start() may have failed before creating it
             await self.controller.stop()
+        if hasattr(self, "notifier"):
+            await self.notifier.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

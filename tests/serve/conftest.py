@@ -128,6 +128,7 @@ async def serve(
         db: str = "sqlite",
         poll_interval: float = 3600.0,
         state: Path | None = None,
+        notifications: Path | None = None,
     ) -> Running:
         config = tmp_path / "config"
         config.mkdir(exist_ok=True)
@@ -148,6 +149,7 @@ async def serve(
             webhook_secret_file=secret,
             poll_interval=poll_interval,
             cache_dir=tmp_path / "cache",
+            notifications=notifications,
         )
         service = Service(settings)
         await service.start()

@@ -164,9 +164,8 @@ async def _against_live(
             if app is None or found.error is not None:
                 updated.append(found)  # removed from Git, or head does not render
                 continue
-            rendered = await engine.render(app)
             options = SyncOptions(dry_run=True, full_compare=True)
-            planned = await engine.plan(app, options, rendered)
+            planned = await engine.look(app, options)
             objects = diff_from_plan(planned.plan.steps, planned.predicted, app.ignore_differences)
             errors = "; ".join(f"{k}: {e.detail}" for k, e in sorted(planned.errors.items()))
             updated.append(

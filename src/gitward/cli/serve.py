@@ -89,6 +89,13 @@ def serve(
             "for every sync (policy changes go through pull requests too)."
         ),
     ] = None,
+    notifications: Annotated[
+        Path | None,
+        typer.Option(
+            help="Notifications file: commit statuses, signed webhooks, Slack "
+            "(docs/notifications.md)."
+        ),
+    ] = None,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -115,6 +122,7 @@ def serve(
         keys=read_keys(decryption_key_file),
         policies=tuple(policy or ()),
         policy_path=policy_path,
+        notifications=notifications,
     )
 
     async def announce(service: Service) -> None:

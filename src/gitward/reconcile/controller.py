@@ -22,6 +22,7 @@ from gitward.errors import GitwardError
 from gitward.logs import current_app, current_revision
 from gitward.model import AppSpec, GroupKind, HealthStatus, JsonObject, ResourceKey
 from gitward.model.annotations import APP_LABEL
+from gitward.model.events import SyncEvent
 from gitward.model.history import AppStatus, Pin, Trigger
 from gitward.ports import Clock, HistoryStore
 from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff
@@ -64,6 +65,7 @@ class Controller:
         *,
         metrics: Metrics | None = None,
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None = None,
+        listener: Callable[[SyncEvent], None] | None = None,
     ) -> None:
         self.engine_for = engine_for
         self.store = store
@@ -78,6 +80,7 @@ class Controller:
             rng=rng,
             metrics=self.metrics,
             track=track,
+            listener=None if listener is None else _stamped(listener, clock),
         )
         self.apps = self.steps.apps
         self.status = self.steps.status
@@ -269,3 +272,8 @@ def drifted(obj: JsonObject, own_manager: str, owned_fields: str | None) -> bool
     if not foreign:
         return False
     return not owned_fields or owned_fields_hash(obj, own_manager) != owned_fields
+
+
+def _stamped(listener: Callable[[SyncEvent], None], clock: Clock) -> Callable[[SyncEvent], None]:
+    """The listener, given each event with the (injected) wall-clock time it happened."""
+    return lambda event: listener(dataclasses.replace(event, at=clock.wall()))

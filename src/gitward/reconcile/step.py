@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from gitward.apply.inventory import Inventory
 from gitward.errors import GitwardError, PolicyError
 from gitward.logs import current_revision
-from gitward.model import AppSpec, GroupKind, ResourceKey, Revision, worst
-from gitward.model.history import SYSTEM_ACTOR, AppStatus, ObjectAction
+from gitward.model import AppSpec, GroupKind, HealthStatus, ResourceKey, Revision, worst
+from gitward.model.events import EventKind, SyncEvent
+from gitward.model.history import SYSTEM_ACTOR, AppStatus, ObjectAction, SyncState
 from gitward.model.history import SyncResult as RecordResult
 from gitward.model.policy import Verdict
 from gitward.ports import HistoryStore
@@ -82,8 +83,10 @@ class Reconciler:
         rng: random.Random,
         metrics: Metrics,
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None,
+        listener: Callable[[SyncEvent], None] | None = None,
     ) -> None:
         self.engine_for = engine_for
+        self.listener = listener  # notifications: returns at once (it only enqueues)
         self.store = store
         self.settings = settings
         self.rng = rng
@@ -187,12 +190,14 @@ class Reconciler:
             wait=False,
         )
         log.info("syncing %s (%s: %s)", name, trigger.value, decision.reason)
+        self._emit(r, EventKind.STARTED, look.revision)
         try:
             with self.metrics.sync_seconds.labels(name).time():
                 r.result = await r.engine.write(r.wanted, options, look)
         except GitwardError as e:
             await self.store.finish_sync(r.record_id, RecordResult.FAILED, message=str(e))
             self.metrics.syncs.labels(name, trigger.value, "failed").inc()
+            self._emit(r, EventKind.FAILED, look.revision, e.message)
             raise
         if r.result.inventory is not None:
             self._remember_owned(name, r.result.inventory)
@@ -220,6 +225,36 @@ class Reconciler:
         status = self._next_status(r, decision)
         if status is not None:
             await self._save(status)
+        self._notify(r, decision)
+
+    def _notify(self, r: Round, decision: Decision) -> None:
+        """A finished sync, or drift seen for the first time, goes to the listener."""
+        if r.result is not None and r.record_id is not None:
+            health = worst(list(r.result.health.values())).status
+            kind = EventKind.FAILED if r.result.failed else EventKind.SUCCEEDED
+            if kind is EventKind.SUCCEEDED and health is HealthStatus.DEGRADED:
+                kind = EventKind.DEGRADED
+            self._emit(r, kind, r.result.revision, _summary(r.result), health.value)
+        elif (
+            decision.do is Do.RECORD_DRIFT
+            and r.facts.status.sync_state is not SyncState.OUT_OF_SYNC
+            and r.facts.plan is not None
+        ):
+            differing = ", ".join(r.facts.plan.differing)
+            self._emit(r, EventKind.DRIFT, r.looked().revision, f"differs: {differing}")
+
+    def _emit(
+        self, r: Round, kind: EventKind, revision: Revision, message: str = "", health: str = ""
+    ) -> None:
+        if self.listener is None:
+            return
+        event = SyncEvent(
+            r.spec.name, kind, revision.repo_url, revision.sha, message[:500], health, r.record_id
+        )
+        try:
+            self.listener(event)
+        except Exception:  # a listener's fault never touches a sync
+            log.exception("the notification listener failed for %s", r.spec.name)
 
     def _next_status(self, r: Round, decision: Decision) -> AppStatus | None:
         status, failure = r.facts.status, r.facts.failure

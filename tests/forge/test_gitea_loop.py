@@ -8,6 +8,7 @@ through Gitea's API on the merged commit.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -40,21 +41,24 @@ spec:
 """
 
 
-def statuses(gitea: Gitea, sha: str) -> list[dict[str, Any]]:
+def statuses(gitea: Gitea, sha: str, app: str) -> list[dict[str, Any]]:
+    """gitward's statuses for ``app`` on a commit, as Gitea's API reports them."""
     found = gitea.api("GET", f"/repos/{USER}/deploy/commits/{sha}/statuses")
     assert isinstance(found, list)
-    return found
+    return [s for s in found if s["context"] == f"gitward/{app}"]
 
 
 async def test_pull_request_preview_merge_webhook_sync_and_commit_status(
     gitea: Gitea, serve: Serve, repo: GitRepo, namespace: str, tmp_path: Path
 ) -> None:
     name = f"shop-{namespace}"
-    gitea.api("POST", "/user/repos", {"name": "deploy", "default_branch": "main"})
+    await asyncio.to_thread(
+        gitea.api, "POST", "/user/repos", {"name": "deploy", "default_branch": "main"}
+    )
     url = f"{gitea.url}/{USER}/deploy.git"
     repo.write({"app/cm.yaml": configmap("v1")})
     base = repo.commit("v1")
-    repo.git("push", "-q", gitea.push_url("deploy"), "main")
+    await asyncio.to_thread(repo.git, "push", "-q", gitea.push_url("deploy"), "main")
 
     (tmp_path / "token").write_text(gitea.token)
     notifications = tmp_path / "notifications.yaml"
@@ -67,7 +71,8 @@ async def test_pull_request_preview_merge_webhook_sync_and_commit_status(
         {"app.yaml": application(name, url, namespace)}, notifications=notifications
     )
     await running.wait_app(name, lambda a: a["syncState"] == "Synced", timeout=120)
-    gitea.api(
+    await asyncio.to_thread(
+        gitea.api,
         "POST",
         f"/repos/{USER}/deploy/hooks",
         {
@@ -86,13 +91,17 @@ async def test_pull_request_preview_merge_webhook_sync_and_commit_status(
     repo.git("checkout", "-q", "-b", "change")
     repo.write({"app/cm.yaml": configmap("v2")})
     head = repo.commit("v2")
-    repo.git("push", "-q", gitea.push_url("deploy"), "change")
-    pull = gitea.api(
-        "POST", f"/repos/{USER}/deploy/pulls", {"head": "change", "base": "main", "title": "v2"}
+    await asyncio.to_thread(repo.git, "push", "-q", gitea.push_url("deploy"), "change")
+    pull = await asyncio.to_thread(
+        gitea.api,
+        "POST",
+        f"/repos/{USER}/deploy/pulls",
+        {"head": "change", "base": "main", "title": "v2"},
     )
     assert (pull["base"]["sha"], pull["head"]["sha"]) == (base, head)
 
-    preview = subprocess.run(
+    preview = await asyncio.to_thread(
+        subprocess.run,
         [
             *(sys.executable, "-m", "gitward", "preview", "--repo", url, "--path", "app"),
             *("--base", pull["base"]["sha"], "--head", pull["head"]["sha"], "-n", namespace),
@@ -112,23 +121,24 @@ async def test_pull_request_preview_merge_webhook_sync_and_commit_status(
     assert "-  v: v1\n+  v: v2" in app["objects"][0]["diff"]
 
     # Merge through the API: Gitea pushes to main and sends its webhook to serve.
-    gitea.api("POST", f"/repos/{USER}/deploy/pulls/{pull['number']}/merge", {"Do": "merge"})
-    merged = gitea.api("GET", f"/repos/{USER}/deploy/branches/main")["commit"]["id"]
+    await asyncio.to_thread(
+        gitea.api, "POST", f"/repos/{USER}/deploy/pulls/{pull['number']}/merge", {"Do": "merge"}
+    )
+    branch = await asyncio.to_thread(gitea.api, "GET", f"/repos/{USER}/deploy/branches/main")
+    merged = branch["commit"]["id"]
     assert merged != base
-    await running.wait_app(
+    app_after = await running.wait_app(
         name,
-        lambda a: (
-            (a["syncState"] == "Synced" and a.get("revision", {}).get("sha") == merged)
-            or a.get("liveSha") == merged
-        ),
+        lambda a: a["lastOperation"]["trigger"] == "webhook" and a["syncState"] == "Synced",
         timeout=120,
     )
+    assert app_after["revision"]["live"] == merged, (merged, base, head, app_after)
 
     found = await eventually(
-        lambda: [s for s in statuses(gitea, merged) if s["context"] == f"gitward/{name}"],
+        lambda: asyncio.to_thread(statuses, gitea, merged, name),
         lambda found: any(s["status"] == "success" for s in found),
         what="gitward's commit status on the merged commit",
     )
     assert {s["status"] for s in found} >= {"pending", "success"}
-    first = [s for s in statuses(gitea, base) if s["context"] == f"gitward/{name}"]
+    first = await asyncio.to_thread(statuses, gitea, base, name)
     assert any(s["status"] == "success" for s in first)

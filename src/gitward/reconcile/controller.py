@@ -134,8 +134,11 @@ class Controller:
     def apps_for_push(
         self, repo_urls: frozenset[str], normalize: Callable[[str], str]
     ) -> list[str]:
-        """Apps whose source repository is the one pushed to."""
-        wanted = {normalize(u) for u in repo_urls}
+        """Apps whose source repository is the one pushed to.
+
+        ``repo_urls`` come normalized from the payload reader; normalizing them again
+        would turn ``host:port/path`` into an scp-style path and match nothing."""
+        wanted = set(repo_urls)
         return sorted(n for n, a in self.apps.items() if normalize(a.source.repo_url) in wanted)
 
     def on_live_event(self, kind: str, obj: JsonObject) -> None:

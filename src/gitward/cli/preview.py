@@ -73,6 +73,7 @@ def preview(
     password_file: f.PasswordFile = None,
     ssh_key: f.SshKey = None,
     known_hosts: f.KnownHosts = None,
+    decryption_key_file: f.DecryptionKeyFile = None,
     max_chars: Annotated[
         int, typer.Option("--max-chars", help="Size limit of the Markdown; diffs are cut.")
     ] = MAX_CHARS,
@@ -90,13 +91,18 @@ def preview(
         password_file=password_file,
         ssh_key=ssh_key,
         known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
     )
     progress = ConsoleProgress()
     checker = compose.policy_checker(policy or [], progress)
     try:
         checker.warm()
         run = ConfigRun(
-            compose.git_source(settings), compose.renderer(progress), checker, settings.credentials
+            compose.git_source(settings),
+            compose.renderer(progress),
+            checker,
+            settings.credentials,
+            settings.keys,
         )
 
         async def trees() -> tuple[RenderedTree, RenderedTree]:

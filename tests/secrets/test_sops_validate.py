@@ -46,9 +46,7 @@ def encrypted_repo(tmp_path: Path, sops: Sops, key: AgeKey) -> GitRepo:
     return repo
 
 
-def test_validate_decrypts_with_the_key_file(
-    tmp_path: Path, sops: Sops, age_key: AgeKey
-) -> None:
+def test_validate_decrypts_with_the_key_file(tmp_path: Path, sops: Sops, age_key: AgeKey) -> None:
     repo = encrypted_repo(tmp_path, sops, age_key)
     code, report, output = validate(repo, "--decryption-key-file", str(age_key.file))
     [app] = report["apps"]

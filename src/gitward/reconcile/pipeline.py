@@ -45,7 +45,6 @@ from gitward.model import (
     SyncOption,
 )
 from gitward.model.policy import Verdict
-from gitward.plan import PlanOptions, build_plan
 from gitward.ports import (
     AllowAll,
     Clock,
@@ -57,6 +56,7 @@ from gitward.ports import (
     SystemClock,
 )
 from gitward.reconcile.decryption import app_keys
+from gitward.reconcile.planning import plan_for
 from gitward.reconcile.source import render_revision, resolve_revision
 
 if TYPE_CHECKING:
@@ -114,32 +114,6 @@ class SyncResult:
     @property
     def failed(self) -> bool:
         return self.changes.failed
-
-
-def plan_for(
-    app: AppSpec,
-    prepared: Mapping[ResourceKey, Prepared],
-    observed: Observed,
-    prediction: Prediction,
-    options: SyncOptions,
-) -> Plan:
-    """The plan stage, pure: :func:`gitward.plan.build_plan` with the app's sync policy."""
-    policy = app.sync_policy
-    plan_options = PlanOptions(
-        prune=policy.prune if options.prune is None else options.prune,
-        allow_empty=policy.allow_empty,
-        prune_last=policy.enabled(SyncOption.PRUNE_LAST),
-        ignore_differences=app.ignore_differences,
-        replace=policy.enabled(SyncOption.REPLACE),
-    )
-    return build_plan(
-        [p.resource for p in prepared.values()],
-        observed.live,
-        prediction.predicted,
-        observed.previous,
-        plan_options,
-        immutable_failures=set(prediction.immutable),
-    )
 
 
 class Engine:
@@ -203,7 +177,7 @@ class Engine:
         prepared = await self.prepare(app, resources)
         observed = await self.observe(app, prepared)
         prediction = await self.predict(prepared, observed, options)
-        plan = plan_for(app, prepared, observed, prediction, options)
+        plan = plan_for(app, prepared, observed, prediction, options.prune)
         return dataclasses.replace(
             _look(revision, plan, prepared, observed, prediction), verdict=verdict
         )
@@ -235,7 +209,7 @@ class Engine:
         gone = dataclasses.replace(app, sync_policy=policy)
         options = SyncOptions(prune=True, wait=False)
         observed = await self.observe(gone, {})
-        plan = plan_for(gone, {}, observed, Prediction(), options)
+        plan = plan_for(gone, {}, observed, Prediction(), options.prune)
         revision = Revision(app.source.repo_url, "uninstall", "")
         result = await self.write(gone, options, _look(revision, plan, {}, observed, Prediction()))
         if not result.failed:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
+from gitward.errors import KubeError
 from gitward.model import JsonObject, ResourceKey
 from gitward.ports import Cluster
 
@@ -143,7 +144,16 @@ class InventoryStore:
             },
             "data": {"inventory": encode(inventory)},
         }
-        await self.cluster.apply(body, field_manager=self.field_manager, force=True)
+        try:
+            await self.cluster.apply(body, field_manager=self.field_manager, force=True)
+        except KubeError as e:
+            if e.status != 404:
+                raise
+            # The namespace was deleted since it was last seen (by a person, say):
+            # create it again rather than fail every sync of every app from now on.
+            self._namespace_ready = False
+            await self._ensure_namespace()
+            await self.cluster.apply(body, field_manager=self.field_manager, force=True)
 
     async def delete(self, app: str) -> None:
         await self.cluster.delete(self._key(app))

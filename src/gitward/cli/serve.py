@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gitward import logs
-from gitward.cli.appflags import read_keys
+from gitward.cli import appflags as f
 from gitward.cli.output import err_console
 from gitward.cli.policyflags import PolicyPaths
 from gitward.errors import ConfigError
@@ -77,6 +77,16 @@ def serve(
         float, typer.Option(help="Seconds between polls of each app (with ±10% jitter).")
     ] = 180.0,
     workers: Annotated[int, typer.Option(help="Apps reconciled in parallel at most.")] = 4,
+    field_manager: Annotated[
+        str, typer.Option(help="Server-side apply field manager of every write.")
+    ] = "gitward",
+    inventory_namespace: Annotated[
+        str, typer.Option(help="Namespace of the inventory ConfigMaps (created when missing).")
+    ] = "gitward-system",
+    username: f.Username = None,
+    password_file: f.PasswordFile = None,
+    ssh_key: f.SshKey = None,
+    known_hosts: f.KnownHosts = None,
     decryption_key_file: Annotated[
         Path | None,
         typer.Option(help="age identity file to decrypt SOPS-encrypted files of every app."),
@@ -108,6 +118,13 @@ def serve(
         raise typer.BadParameter("use text or json", param_hint="--log-format")
     logs.setup(json_format=log_format == "json", level=log_level)
     host, port = _listen(listen)
+    source = f.settings(
+        username=username,
+        password_file=password_file,
+        ssh_key=ssh_key,
+        known_hosts=known_hosts,
+        decryption_key_file=decryption_key_file,
+    )
     settings = ServeSettings(
         config=ConfigLocation.parse(config, config_path, config_revision, health_rules),
         state_dir=state_dir or default_state_dir(),
@@ -119,7 +136,10 @@ def serve(
         webhook_secret_file=webhook_secret_file,
         poll_interval=poll_interval,
         workers=workers,
-        keys=read_keys(decryption_key_file),
+        keys=source.keys,
+        credentials=source.credentials,
+        field_manager=field_manager,
+        inventory_namespace=inventory_namespace,
         policies=tuple(policy or ()),
         policy_path=policy_path,
         notifications=notifications,

@@ -29,7 +29,6 @@ from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
 from gitward.kube.client import KubeClient
 from gitward.model import DecryptionKeys, GroupKind, JsonObject, RepoCredentials
-from gitward.notify import Notifier, NotifyConfig, load_config
 from gitward.paths import confine
 from gitward.ports import Clock, GitSource, PolicyCheck, Progress, Renderer, SilentProgress
 from gitward.reconcile.config import ConfigLocation
@@ -43,6 +42,7 @@ from gitward.toolchain import Toolchain, default_cache_dir
 if TYPE_CHECKING:
     from gitward.kube.cache import LiveCache
     from gitward.model.project import ProjectSpec
+    from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
     from gitward.spec.declarations import ClusterSpec
@@ -262,4 +262,6 @@ def policy_source(
 
 def notifier(path: Path | None, clock: Clock) -> Notifier:
     """The notification sender for ``--notifications FILE`` (none configured: a no-op)."""
+    from gitward.notify import Notifier, NotifyConfig, load_config  # noqa: PLC0415 - serve only
+
     return Notifier(load_config(path) if path is not None else NotifyConfig(), clock=clock)

@@ -64,7 +64,7 @@ def test_the_api_client_does_not_load_kubernetes_git_or_the_server() -> None:
     assert "gitward.compose" not in modules
 
 
-def test_render_diff_and_sync_load_no_server_store_or_policy_stage() -> None:
+def test_render_diff_and_sync_load_no_server_store_notifier_or_policy_stage() -> None:
     """What `diff` imports is most of its start-up time: only the engine's own path."""
     run = subprocess.run(
         [sys.executable, "-c", "import sys, gitward.cli.engine_commands; print(*sys.modules)"],
@@ -74,7 +74,8 @@ def test_render_diff_and_sync_load_no_server_store_or_policy_stage() -> None:
     )
     modules = set(run.stdout.split())
     assert not roots(modules) & {"uvicorn", "starlette", "sqlalchemy", "alembic", "pydantic"}
-    assert not {m for m in modules if m.startswith(("gitward.policy", "gitward.store"))}
+    serve_only = ("gitward.policy", "gitward.store", "gitward.notify", "gitward.api")
+    assert not {m for m in modules if m.startswith(serve_only)}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)

@@ -115,6 +115,11 @@ async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR
 
         await eventually("the denied app's status to name the violation", refused)
         assert await cluster.get(web) is None  # nothing of the denied app applied
+        refusals = await api("GET", f"/api/v1/applications/{denied}/history")
+        [refusal] = refusals["items"]
+        assert refusal["result"] == "Failed"
+        assert "refused by policy" in refusal["message"]
+        assert "uses the :latest tag" in refusal["message"]
         metrics = await api("GET", "/metrics")
         assert (
             f'gitward_policy_violations_total{{app="{denied}",mode="deny",'

@@ -160,6 +160,8 @@ class Reconciler:
             r.look = await r.engine.look(r.wanted, options, revision=r.revision)
         except PolicyError as e:
             self._count_violations(r.spec.name, e.verdict)
+            if r.spec.sync_policy.automated or r.item.trigger.asks_sync:
+                await self._refused(r, e)  # a sync was due: history says why none ran
             raise
         self._count_violations(r.spec.name, r.look.verdict)
         self.desired[r.spec.name] = frozenset(r.look.prepared)
@@ -168,6 +170,22 @@ class Reconciler:
             await self.track(r.spec, {k.group_kind for k in r.look.prepared})
         differing = tuple(str(k) for k in r.look.differing())
         r.learn(plan=PlanSummary(not differing, differing))
+
+    async def _refused(self, r: Round, error: PolicyError) -> None:
+        """A sync refused by policy, recorded as a failed sync that wrote nothing. A denial
+        is permanent, so this happens once per commit (or per person who asks again)."""
+        if r.revision is None:  # never: a look always follows a resolve
+            return
+        record_id = await self.store.start_sync(
+            r.spec.name,
+            repo_url=r.revision.repo_url,
+            requested=r.wanted.source.target_revision,
+            sha=r.revision.sha,
+            trigger=r.item.trigger.recorded(r.spec.sync_policy.self_heal),
+            actor=r.item.actor,
+        )
+        message = f"refused by policy, nothing applied: {error.message}"
+        await self.store.finish_sync(record_id, RecordResult.FAILED, message=message[:2000])
 
     def _count_violations(self, app: str, verdict: Verdict) -> None:
         for v in verdict.violations:

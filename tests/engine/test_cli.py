@@ -66,7 +66,10 @@ def test_podinfo_kustomize_syncs_healthy_without_diff(
 ) -> None:
     repo.copy(TESTDATA / "podinfo" / "kustomize", "podinfo")
     repo.commit()
-    source = ("--repo", str(repo.path), "--path", "podinfo", "-n", namespace)
+    # Each test names its app: two tests syncing an app called "podinfo" would share
+    # one inventory, and each would see the other's objects as its own to keep.
+    name = f"podinfo-{namespace}"
+    source = ("--repo", str(repo.path), "--path", "podinfo", "-n", namespace, "--name", name)
 
     data = sync_json(*source, cluster=control_plane, cache=cache)
 
@@ -88,6 +91,8 @@ def test_podinfo_helm_chart_syncs_healthy_without_diff(
         str(repo.path),
         "--path",
         "charts/podinfo",
+        "--name",
+        f"podinfo-chart-{namespace}",
         "-n",
         namespace,
         "--helm-release",

@@ -104,6 +104,46 @@ async def test_without_prune_removed_objects_are_kept_and_reported(
     assert await cluster.get(cm_key(namespace, "c")) is not None
 
 
+async def test_a_kept_object_deleted_by_hand_is_not_waited_for(
+    repo: GitRepo, engine: Engine, cluster: KubeClient, namespace: str
+) -> None:
+    """Git dropped the Deployment ``b`` (never Ready: no node matches it) and pruning is
+    off, so it is kept; a person then deletes it. The sync must not wait for it to come
+    back (it never will) nor report the app Missing because of it."""
+    repo.write({"app/a.yaml": configmap("a", "1"), "app/b.yaml": UNSCHEDULABLE})
+    repo.commit()
+    spec = app(repo, "app", namespace, name="kept-gone")
+    await engine.sync(spec, SyncOptions(wait=False))
+    repo.remove("app/b.yaml")
+    repo.commit("drop b")
+    options = SyncOptions(timeout=5)
+    look = await engine.look(spec, options)
+    assert outcomes_of(look.plan.steps)["b"] is Action.KEEP
+    await cluster.delete(ResourceKey("apps", "Deployment", namespace, "b"))
+
+    result = await engine.write(spec, options, look)
+
+    assert not result.failed
+    assert {k.name: h.status for k, h in result.health.items()} == {"a": HealthStatus.HEALTHY}
+
+
+UNSCHEDULABLE = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: b}
+spec:
+  selector: {matchLabels: {app: b}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      nodeSelector: {disk: none-has-it}
+      containers: [{name: b, image: busybox}]
+"""
+
+
+def outcomes_of(steps: Sequence[Step]) -> dict[str, Action]:
+    return {s.key.name: s.action for s in steps}
+
+
 async def test_an_empty_source_does_not_prune_everything(
     repo: GitRepo, engine: Engine, cluster: KubeClient, namespace: str
 ) -> None:

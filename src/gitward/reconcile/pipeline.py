@@ -196,7 +196,8 @@ class Engine:
         recorder = self.recorder(look, listener)
         execution = await self.apply(app, options, look.plan, recorder)  # saved per wave
         inventory = await recorder.finish(execution)
-        health = await self.health(app, execution, options)
+        kept = frozenset(s.key for s in look.plan.steps if s.action is Action.KEEP)
+        health = await self.health(app, execution, options, kept=kept)
         elapsed = self.clock.monotonic() - started
         changes = ChangeSet(tuple(execution.changes))
         return SyncResult(
@@ -304,13 +305,24 @@ class Engine:
         return await Executor(self.cluster, check, recorder, apply_options, waiter=waiter).run(plan)
 
     async def health(
-        self, app: AppSpec, execution: Execution, options: SyncOptions
+        self,
+        app: AppSpec,
+        execution: Execution,
+        options: SyncOptions,
+        *,
+        kept: frozenset[ResourceKey] = frozenset(),
     ) -> dict[ResourceKey, Health]:
-        """Health: of every object the sync stored, after waiting for it if asked."""
+        """Health: of every object the sync stored, after waiting for it if asked.
+
+        ``kept``: objects Git no longer has but pruning leaves in place. They are reported
+        as they are, never waited for: one deleted by hand would hold every sync for
+        its whole timeout.
+        """
         check = self.health_check(app)
         stored = dict(execution.stored)
         if options.wait and not execution.failed:
-            late = await Waiter(self.cluster, check, self.clock).healthy(stored, options.timeout)
+            awaited = {k: v for k, v in stored.items() if k not in kept}
+            late = await Waiter(self.cluster, check, self.clock).healthy(awaited, options.timeout)
             if late:
                 return {**{k: check(v) for k, v in stored.items()}, **late}
             fresh = await asyncio.gather(*(self.cluster.get(k) for k in stored))

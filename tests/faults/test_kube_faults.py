@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from lightkube import Client
+from lightkube import ApiError, Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Namespace
@@ -50,6 +50,16 @@ def namespace_in(plane: Plane) -> Client:
     kube = plane.admin
     kube.create(Namespace(metadata=ObjectMeta(name=NAMESPACE)))
     return kube
+
+
+def deployed(kube: Client, name: str) -> bool:
+    try:
+        kube.get(Deployment, name, namespace=NAMESPACE)
+    except ApiError as e:
+        if e.status.code == 404:
+            return False
+        raise
+    return True
 
 
 def make_available(kube: Client, name: str) -> None:
@@ -122,6 +132,9 @@ async def test_apiserver_killed_mid_sync_and_restarted(
     # The sync applied wave 0 and waits for the Deployment to become available.
     started = await wait_history(
         running, name, lambda h: bool(h) and h[0]["result"] == "Running", "a running sync"
+    )
+    await eventually(  # "Running" is recorded before the first apply: wait for wave 0
+        lambda: asyncio.to_thread(deployed, kube, "db"), bool, what="wave 0 (db) applied"
     )
 
     plane.kill("kube-apiserver")

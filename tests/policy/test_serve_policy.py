@@ -3,9 +3,6 @@ commit takes effect at the next sync, warnings and denials reach history, API, m
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo
 from tests.policy import policies as p
 from tests.serve.conftest import application
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -28,14 +26,6 @@ pytestmark = pytest.mark.cluster
 async def cluster(control_plane: ClusterState) -> Any:
     async with KubeClient.from_kubeconfig(control_plane.kubeconfig) as client:
         yield client
-
-
-async def eventually(what: str, check: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR0917
@@ -98,7 +88,7 @@ async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR
         async def warned_synced() -> bool:
             return await cluster.get(api_key) is not None
 
-        await eventually("the app with only a warning to be applied", warned_synced)
+        await eventually(warned_synced, what="the app with only a warning to be applied")
         history = await api("GET", f"/api/v1/applications/{warned}/history")
 
         async def recorded() -> bool:
@@ -106,14 +96,14 @@ async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR
             history = await api("GET", f"/api/v1/applications/{warned}/history")
             return bool(history["items"]) and history["items"][0]["result"] != "Running"
 
-        await eventually("the warned sync's record", recorded)
+        await eventually(recorded, what="the warned sync's record")
         assert "Deployment api has no team label" in history["items"][0]["message"]
 
         async def refused() -> bool:
             app = await api("GET", f"/api/v1/applications/{denied}")
             return "uses the :latest tag" in str(app)
 
-        await eventually("the denied app's status to name the violation", refused)
+        await eventually(refused, what="the denied app's status to name the violation")
         assert await cluster.get(web) is None  # nothing of the denied app applied
         refusals = await api("GET", f"/api/v1/applications/{denied}/history")
         [refusal] = refusals["items"]
@@ -134,6 +124,6 @@ async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR
         async def applied() -> bool:
             return await cluster.get(web) is not None
 
-        await eventually("the app to sync once the policy commit removed the rule", applied)
+        await eventually(applied, what="the app to sync once the policy commit removed the rule")
     finally:
         await service.stop()

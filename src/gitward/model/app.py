@@ -162,3 +162,8 @@ class AppSpec:
     suspend: bool = False
     project: str = "default"
     decryption: Decryption | None = None  # SOPS keys from a Secret (spec.decryption)
+    # The declaration that generated this app, as "Kind/name" ("ApplicationSet/web",
+    # "Application/root" for an app-of-apps child); None for an app declared directly.
+    # A generated app is removed (and pruned per its policy) when its owner stops
+    # producing it.
+    owner: str | None = None

@@ -123,6 +123,12 @@ TOOLS: tuple[Tool, ...] = (
         cgo=True,
         cold_minutes=12,
     ),
+    # An OCI registry (Helm charts over oci://, OCI artifact sources, image tags for image
+    # automation) and ORAS to push plain manifests as OCI artifacts. Tests only, on demand.
+    Tool(
+        "registry", "github.com/distribution/distribution/v3/cmd/registry", "v3.1.2", cold_minutes=3
+    ),
+    Tool("oras", "oras.land/oras/cmd/oras", "v1.3.6", cold_minutes=2),
 )
 
 CONTROL_PLANE_TOOLS = (
@@ -137,9 +143,10 @@ RENDER_TOOLS = ("kustomize", "helm", "sops")
 POLICY_TOOLS = ("opa",)
 SEALED_SECRETS_TOOLS = ("sealed-secrets-controller", "kubeseal")
 FORGE_TOOLS = ("gitea",)
+REGISTRY_TOOLS = ("registry", "oras")
 # What `dev-cluster build` and the dev cluster build by default; policy, Sealed
 # Secrets and forge tools are built the first time something needs them.
-_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS
+_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS + REGISTRY_TOOLS
 ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in _ON_DEMAND)
 
 

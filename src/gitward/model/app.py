@@ -21,6 +21,9 @@ class RepoCredentials:
     password: str | None = field(default=None, repr=False)  # or an access token
     ssh_private_key_file: str | None = None
     known_hosts_file: str | None = None
+    # PEM certificates trusted (besides the system's) for HTTPS to Helm repositories
+    # and OCI registries: a private CA.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,34 @@ class KustomizeOptions:
     enable_helm: bool = False
 
 
+class SourceKind(StrEnum):
+    """Where an application's files come from (see :meth:`SourceSpec.kind`)."""
+
+    GIT = "git"
+    HELM_REPOSITORY = "helm-repository"  # a chart listed in an HTTP(S) index.yaml
+    OCI_CHART = "oci-chart"  # a chart pushed to an OCI registry (helm push)
+    OCI_ARTIFACT = "oci-artifact"  # plain files pushed to an OCI registry (oras push)
+
+
+class LayerOperation(StrEnum):
+    """What to do with the selected layer of an OCI artifact (Flux's layerSelector)."""
+
+    EXTRACT = "extract"  # unpack a tar(.gz) layer into the tree
+    COPY = "copy"  # write the layer as one file, named by its title annotation
+
+
+@dataclass(frozen=True)
+class LayerSelector:
+    """Which layer of an OCI artifact holds the files: by media type, first match.
+
+    Without a selector every layer is used: archives are unpacked and single files
+    written under their ``org.opencontainers.image.title`` (what ``oras push`` makes).
+    """
+
+    media_type: str
+    operation: LayerOperation = LayerOperation.EXTRACT
+
+
 class RendererKind(StrEnum):
     DIRECTORY = "directory"
     KUSTOMIZE = "kustomize"
@@ -59,7 +90,31 @@ class SourceSpec:
     directory: DirectoryOptions | None = None
     helm: HelmOptions | None = None
     kustomize: KustomizeOptions | None = None
-    chart: str | None = None  # a chart from a Helm repository (not supported yet)
+    # A chart in the Helm repository at ``repo_url`` (an HTTP(S) index.yaml, or an OCI
+    # registry: ``oci://host/path`` or a bare ``host/path``); ``target_revision`` is
+    # its version, exact or a semver range. ``path`` is unused for a chart.
+    chart: str | None = None
+    # An OCI artifact (``repo_url`` ``oci://host/repo`` and no ``chart``): which layer.
+    layer_selector: LayerSelector | None = None
+    plain_http: bool = False  # talk HTTP, not HTTPS, to the registry or chart repository
+    # A Secret (in gitward's namespace) with ``username``/``password`` and/or ``ca.crt``
+    # for the registry or chart repository, as Flux's ``secretRef``/``certSecretRef``.
+    secret_ref: str | None = None
+
+    def kind(self) -> SourceKind:
+        """Git, unless ``chart`` is set or the URL is ``oci://`` (Argo CD's rules).
+
+        With ``chart``: an ``http(s)://`` URL is a Helm repository's index; ``oci://``
+        or a URL without a scheme is an OCI registry. Without ``chart``, ``oci://`` is
+        an artifact of plain files (Argo CD's OCI sources, Flux's OCIRepository).
+        """
+        url = self.repo_url.strip()
+        oci = url.startswith("oci://")
+        if self.chart is not None:
+            if oci or "://" not in url:
+                return SourceKind.OCI_CHART
+            return SourceKind.HELM_REPOSITORY
+        return SourceKind.OCI_ARTIFACT if oci else SourceKind.GIT
 
     def renderer(self) -> RendererKind | None:
         """The renderer named explicitly, or None to detect it from the files."""

@@ -2,8 +2,9 @@
 
 Accepted: ``gitward.dev/v1alpha1`` and Argo CD's ``argoproj.io/v1alpha1``, with Argo
 CD's field names, so an Argo CD Application works unchanged. gitward's own extras
-(``dependsOn``, ``healthChecks``, ``suspend``, and Flux's ``decryption``) sit beside
-them. A field gitward does not know is an error naming it; a known Argo CD field that
+(``dependsOn``, ``healthChecks``, ``suspend``, Flux's ``decryption``, and for registry
+sources ``source.plainHTTP``, ``source.secretRef``, ``source.layerSelector``) sit
+beside them. A field gitward does not know is an error naming it; a known Argo CD field that
 gitward does not implement yet is an error saying so — never silently ignored.
 """
 
@@ -24,7 +25,10 @@ from gitward.model import (
     HelmOptions,
     IgnoreDifferences,
     KustomizeOptions,
+    LayerOperation,
+    LayerSelector,
     RetryPolicy,
+    SourceKind,
     SourceSpec,
     SyncPolicy,
 )
@@ -34,7 +38,6 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Argo CD fields that exist but that gitward does not implement yet.
 _NOT_YET = {
     "spec.sources": "multiple sources",
-    "spec.source.chart": "charts from Helm repositories",
     "spec.source.plugin": "config management plugins",
     "spec.source.directory.jsonnet": "Jsonnet",
     "spec.source.helm.parameters": "Helm parameters (use helm.values or valuesObject)",
@@ -187,16 +190,56 @@ def _decryption(r: _Reader | None) -> Decryption | None:
 
 def _source(r: _Reader) -> SourceSpec:
     directory, helm, kustomize = r.child("directory"), r.child("helm"), r.child("kustomize")
+    layers = r.child("layerSelector")
+    chart = r.str_("chart")
     result = SourceSpec(
         repo_url=r.str_("repoURL", required=True) or "",
         path=r.str_("path", ".") or ".",
-        target_revision=r.str_("targetRevision", "HEAD") or "HEAD",
+        # A chart's version defaults to the newest (Argo CD asks for one; "*" is clear).
+        target_revision=r.str_("targetRevision", "*" if chart else "HEAD") or "HEAD",
         directory=_directory(directory) if directory else None,
         helm=_helm(helm) if helm else None,
         kustomize=_kustomize(kustomize) if kustomize else None,
+        chart=chart,
+        layer_selector=_layer_selector(layers) if layers else None,
+        plain_http=r.bool_("plainHTTP"),
+        secret_ref=_secret_ref(r.child("secretRef")),
     )
+    _check_source(r, result)
     r.finish()
     return result
+
+
+def _check_source(r: _Reader, source: SourceSpec) -> None:
+    """Refuse combinations that cannot mean anything, naming the field to fix."""
+    if source.chart is not None and not source.chart.strip("/ "):
+        raise r.fail("chart", "must name a chart")
+    if source.chart is not None and (source.directory or source.kustomize):
+        raise r.fail("chart", "is a Helm chart: directory and kustomize options do not apply")
+    kind = source.kind()
+    if source.layer_selector is not None and kind is not SourceKind.OCI_ARTIFACT:
+        raise r.fail("layerSelector", "applies only to an oci:// repoURL without a chart")
+    if kind is SourceKind.GIT and (source.plain_http or source.secret_ref):
+        field = "plainHTTP" if source.plain_http else "secretRef"
+        raise r.fail(field, "applies only to Helm repositories and OCI registries")
+
+
+def _layer_selector(r: _Reader) -> LayerSelector:
+    """Flux's ``layerSelector``: ``mediaType`` and ``operation`` (extract or copy)."""
+    media_type = r.str_("mediaType", required=True) or ""
+    operation = r.str_("operation", LayerOperation.EXTRACT.value) or ""
+    if operation not in {o.value for o in LayerOperation}:
+        raise r.fail("operation", f"{operation!r} must be extract or copy")
+    r.finish()
+    return LayerSelector(media_type=media_type, operation=LayerOperation(operation))
+
+
+def _secret_ref(r: _Reader | None) -> str | None:
+    if r is None:
+        return None
+    name = r.str_("name", required=True)
+    r.finish()
+    return name
 
 
 def _directory(r: _Reader) -> DirectoryOptions:

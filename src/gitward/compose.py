@@ -189,7 +189,10 @@ def connect(
         kubeconfig, context = cluster.kubeconfig, cluster.context
         # Declared in Git: never a kubeconfig a repository checkout could provide.
         untrusted = (settings.cache_dir or default_cache_dir(),)
-    client = KubeClient.from_kubeconfig(kubeconfig, context, untrusted_dirs=untrusted)
+    if cluster is not None and cluster.in_cluster:
+        client = KubeClient.in_cluster()
+    else:
+        client = KubeClient.from_kubeconfig(kubeconfig, context, untrusted_dirs=untrusted)
     client.observer = observer
     cache = LiveCache(client, own_manager=settings.field_manager)
 

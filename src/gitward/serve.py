@@ -24,7 +24,13 @@ from pathlib import Path
 import uvicorn
 
 from gitward import compose
-from gitward.api.auth import Principal, Role, TokenAuthenticator, ensure_admin_token
+from gitward.api.auth import (
+    Principal,
+    Role,
+    TokenAuthenticator,
+    ensure_admin_token,
+    read_mounted_token,
+)
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.errors import ConfigError, GitwardError
@@ -59,6 +65,7 @@ class ServeSettings:
     kubeconfig: str | None = None
     context: str | None = None
     webhook_secret_file: Path | None = None
+    admin_token_file: Path | None = None  # e.g. a Secret's key mounted in the pod
     poll_interval: float = 180.0
     workers: int = 4
     cache_dir: Path | None = None
@@ -110,8 +117,12 @@ class Service:
     async def start(self) -> None:
         s, adapters = self.settings, self.adapters
         s.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.token_path, created = ensure_admin_token(s.state_dir)
-        log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
+        if s.admin_token_file is not None:
+            self.token_path, _ = read_mounted_token(s.admin_token_file)
+            log.info("admin API token in %s", s.admin_token_file)
+        else:
+            self.token_path, created = ensure_admin_token(s.state_dir)
+            log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
         self.store = await compose.store(adapters, self.clock, s.db_url)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
         self.renderer = compose.renderer()

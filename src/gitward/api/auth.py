@@ -51,6 +51,7 @@ __all__ = [
     "authorize",
     "ensure_admin_token",
     "load_tokens_file",
+    "read_mounted_token",
     "read_token",
     "token_digest",
 ]
@@ -200,6 +201,22 @@ def read_token(path: Path) -> str:
             hint="delete it and restart gitward to create a new admin token",
         )
     return token
+
+
+def read_mounted_token(path: Path) -> tuple[Path, str]:
+    """The admin token given by ``--admin-token-file``: its resolved path and the token.
+
+    Kubernetes mounts a Secret's keys as symlinks into a ``..data`` directory that it
+    swaps atomically, so the path is resolved first and the file it names is then opened
+    without following links. The pod's own group may read it (``fsGroup`` adds group
+    read to Secret volumes); others may not.
+    """
+    real = path.resolve()
+    with _open_private(real, forbidden=0o007) as handle:
+        token = handle.read().strip()
+    if not token:
+        raise ConfigError(f"the admin token file {path} is empty")
+    return real, token
 
 
 def load_tokens_file(path: Path) -> dict[str, Principal]:

@@ -68,6 +68,12 @@ COMMANDS: tuple[Command, ...] = (
         "Diff every app between two commits (or head against live). Exit 0, 1 denied, 2 error.",
     ),
     Command(
+        "bootstrap",
+        "gitward.cli.bootstrap",
+        "bootstrap",
+        "Install gitward into the current cluster and commit the install to Git (idempotent).",
+    ),
+    Command(
         "app",
         "gitward.cli.app_commands",
         "app",

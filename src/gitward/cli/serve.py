@@ -73,6 +73,13 @@ def serve(
         Path | None,
         typer.Option(help="Shared secret for Git webhooks (without it every webhook is refused)."),
     ] = None,
+    admin_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the admin API token from this file (for example a mounted Secret) "
+            "instead of creating one in the state directory."
+        ),
+    ] = None,
     poll_interval: Annotated[
         float, typer.Option(help="Seconds between polls of each app (with ±10% jitter).")
     ] = 180.0,
@@ -134,6 +141,7 @@ def serve(
         kubeconfig=kubeconfig,
         context=context,
         webhook_secret_file=webhook_secret_file,
+        admin_token_file=admin_token_file,
         poll_interval=poll_interval,
         workers=workers,
         keys=source.keys,

@@ -27,6 +27,7 @@ from lightkube.core.exceptions import ConfigError as LightkubeConfigError
 from gitward.errors import ConfigError, KubeError, UnreachableError
 from gitward.kube.discovery import Discovery
 from gitward.kube.errors import translate_status
+from gitward.kube.incluster import InClusterConfig
 from gitward.model import ApiResource, JsonObject, ResourceKey, split_api_version
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"  # JSON is YAML; the server accepts it
@@ -62,6 +63,11 @@ class KubeClient:
         whose content comes from repositories (``untrusted_dirs``: gitward's checkout
         cache, at predictable paths) is refused: a commit must not choose what runs.
         """
+        if not path and not os.environ.get("KUBECONFIG"):
+            default = Path("~/.kube/config").expanduser()
+            pod = None if default.exists() else InClusterConfig.detect()
+            if pod is not None:  # client-go's order: kubeconfig first, then the pod's
+                return cls.in_cluster(pod, max_in_flight=max_in_flight, timeout=timeout)
         source = str(path) if path else os.environ.get("KUBECONFIG", "~/.kube/config")
         _refuse_untrusted(Path(source.split(os.pathsep)[0]).expanduser(), untrusted_dirs)
         try:
@@ -84,6 +90,24 @@ class KubeClient:
         )
         http = httpx.AsyncClient(**params, limits=limits)
         return cls(http, context or single.context_name, max_in_flight=max_in_flight)
+
+    @classmethod
+    def in_cluster(
+        cls,
+        pod: InClusterConfig | None = None,
+        *,
+        max_in_flight: int = 64,
+        timeout: float = 30.0,
+    ) -> KubeClient:
+        """Connect as the pod's service account (token re-read when it rotates)."""
+        pod = pod or InClusterConfig.detect()
+        if pod is None:
+            raise ConfigError(
+                "not running in a pod: KUBERNETES_SERVICE_HOST/PORT are not set",
+                hint="pass --kubeconfig, or set inCluster only for the cluster gitward runs in",
+            )
+        http = pod.http_client(max_in_flight=max_in_flight, timeout=timeout)
+        return cls(http, "in-cluster", max_in_flight=max_in_flight)
 
     async def __aenter__(self) -> KubeClient:
         return self

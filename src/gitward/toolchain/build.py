@@ -61,7 +61,9 @@ class Toolchain:
         progress: Progress | None = None,
         tools: Sequence[Tool] = TOOLS,
     ) -> None:
-        self.cache_dir = (cache_dir or default_cache_dir()) / "tools"
+        # A container image ships its tools read-only apart from the writable cache.
+        baked = os.environ.get("GITWARD_TOOLS_DIR") if cache_dir is None else None
+        self.cache_dir = Path(baked) if baked else (cache_dir or default_cache_dir()) / "tools"
         self.progress = progress or SilentProgress()
         self._tools = {t.name: t for t in tools}
         self._go: GoInfo | None = None

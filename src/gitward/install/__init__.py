@@ -1,0 +1,1 @@
+"""Installing gitward into a cluster: its chart, rendered manifests, and bootstrap."""

@@ -68,7 +68,9 @@ def translate_status(
             f"{action} was refused: {message}",
             subject=subject,
             status=code,
-            hint="check the credentials in the kubeconfig and their RBAC permissions",
+            hint="check the credentials (kubeconfig, or the pod's service account) and their "
+            "RBAC permissions; an install limited to some namespaces (rbac.writeNamespaces) "
+            "cannot write outside them",
         )
     transient = code == 429 or code >= 500
     return KubeError(

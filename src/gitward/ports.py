@@ -109,6 +109,9 @@ class RenderRequest:
     keys: DecryptionKeys = field(
         default_factory=DecryptionKeys
     )  # for SOPS-encrypted files (in memory only)
+    # Multi-source apps: the trees of the sources with a ``ref``, for "$ref/path" value
+    # files, as (ref, tree, commit SHA); the SHA is part of the render cache key.
+    refs: tuple[tuple[str, Path, str], ...] = ()
 
 
 class GitSource(Protocol):

@@ -108,10 +108,13 @@ def test_values_object_becomes_a_values_document() -> None:
             lambda d: d["spec"]["syncPolicy"]["automated"].update(selfheal=True),
             "spec.syncPolicy.automated.selfheal is not a known field",
         ),
-        (lambda d: d["spec"].update(sources=[]), "spec.sources is not supported by gitward yet"),
         (
-            lambda d: d["spec"]["source"]["helm"].update(parameters=[]),
-            "spec.source.helm.parameters is not supported by gitward yet",
+            lambda d: d["spec"].update(sources=[d["spec"]["source"]]),
+            "spec.source and spec.sources are both set",
+        ),
+        (
+            lambda d: d["spec"]["source"]["helm"].update(parameters=[{"name": "a b"}]),
+            r"spec.source.helm.parameters\[0\].name 'a b' is not a Helm value path",
         ),
         (
             lambda d: d["spec"]["ignoreDifferences"][0].update(jqPathExpressions=["."]),

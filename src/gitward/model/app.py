@@ -27,25 +27,89 @@ class RepoCredentials:
 
 
 @dataclass(frozen=True)
+class JsonnetVariable:
+    """An external variable or top-level argument: a string, or Jsonnet code if ``code``."""
+
+    name: str
+    value: str
+    code: bool = False
+
+
+@dataclass(frozen=True)
+class JsonnetOptions:
+    """Argo CD's ``directory.jsonnet``; ``libs`` are directories inside the repository."""
+
+    ext_vars: tuple[JsonnetVariable, ...] = ()
+    tlas: tuple[JsonnetVariable, ...] = ()
+    libs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DirectoryOptions:
     recurse: bool = False
     include: str | None = None  # a glob, or several in braces: "{a.yaml,b/*.yaml}"
     exclude: str | None = None
+    jsonnet: JsonnetOptions = JsonnetOptions()
+
+
+@dataclass(frozen=True)
+class HelmParameter:
+    """One ``--set`` (or ``--set-string`` with ``force_string``) of Argo CD's helm.parameters."""
+
+    name: str
+    value: str
+    force_string: bool = False
+
+
+@dataclass(frozen=True)
+class HelmFileParameter:
+    """One ``--set-file``: a value read from a file of the repository, relative to the chart."""
+
+    name: str
+    path: str
 
 
 @dataclass(frozen=True)
 class HelmOptions:
     release_name: str | None = None  # defaults to the application's name
-    values: str | None = None  # inline YAML
-    value_files: tuple[str, ...] = ()  # paths inside the repository, relative to the chart
+    values: str | None = None  # inline YAML (helm.values or helm.valuesObject)
+    # Paths relative to the chart; "$ref/path" names a file of the source whose ref is "ref".
+    value_files: tuple[str, ...] = ()
     skip_crds: bool = False
+    parameters: tuple[HelmParameter, ...] = ()  # win over values files and inline values
+    file_parameters: tuple[HelmFileParameter, ...] = ()
 
 
 @dataclass(frozen=True)
 class KustomizeOptions:
-    """Options passed to ``kustomize build``; the load restrictor is always on."""
+    """Options of Argo CD's ``source.kustomize``; the load restrictor is always on.
+
+    Everything but ``enable_helm`` is applied by a kustomization gitward writes in a
+    temporary directory on top of the application's one (the checkout is never edited).
+    ``patches`` holds each patch as canonical JSON text, to stay hashable.
+    """
 
     enable_helm: bool = False
+    images: tuple[str, ...] = ()  # "nginx:1.27", "nginx=registry/nginx:1.27", "x@sha256:..."
+    name_prefix: str | None = None
+    name_suffix: str | None = None
+    common_labels: tuple[tuple[str, str], ...] = ()
+    common_annotations: tuple[tuple[str, str], ...] = ()
+    namespace: str | None = None
+    patches: tuple[str, ...] = ()
+
+    @property
+    def edits(self) -> bool:
+        """Whether an overlay kustomization is needed on top of the application's one."""
+        return bool(
+            self.images
+            or self.name_prefix
+            or self.name_suffix
+            or self.common_labels
+            or self.common_annotations
+            or self.namespace
+            or self.patches
+        )
 
 
 class SourceKind(StrEnum):
@@ -100,6 +164,10 @@ class SourceSpec:
     # A Secret (in gitward's namespace) with ``username``/``password`` and/or ``ca.crt``
     # for the registry or chart repository, as Flux's ``secretRef``/``certSecretRef``.
     secret_ref: str | None = None
+    # Multi-source apps: the name other sources use for this one in "$ref/..." value files.
+    ref: str | None = None
+    # False for a source that only lends its files to others (a ``ref`` without a path).
+    renders: bool = True
 
     def kind(self) -> SourceKind:
         """Git, unless ``chart`` is set or the URL is ``oci://`` (Argo CD's rules).
@@ -222,3 +290,11 @@ class AppSpec:
     # A generated app is removed (and pruned per its policy) when its owner stops
     # producing it.
     owner: str | None = None
+    # Argo CD's ``spec.sources``: every source in order when the app declares several
+    # (then ``source`` is the first one that renders, the one whose revision the app
+    # shows); empty for a single-source app.
+    sources: tuple[SourceSpec, ...] = ()
+
+    def all_sources(self) -> tuple[SourceSpec, ...]:
+        """Every source of the app, ``(source,)`` for a single-source app."""
+        return self.sources or (self.source,)

@@ -234,6 +234,7 @@ class Engine:
             kube_version=await self.cluster.server_version(),
             api_versions=tuple(await self.cluster.api_versions()),
             keys=self.keys + await app_keys(self.cluster, app),
+            credentials_for=self.credentials,
         )
 
     def check_policy(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:

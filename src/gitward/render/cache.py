@@ -35,6 +35,7 @@ def cache_key(request: RenderRequest) -> Hashable:
         request.api_versions,
         request.app_name,
         request.keys,  # another key may decrypt what this one could not
+        tuple((ref, sha) for ref, _, sha in request.refs),
     )
 
 

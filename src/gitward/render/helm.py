@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,15 @@ def check_dependencies(chart_dir: Path, label: str) -> None:
         )
 
 
-def value_file_args(root: Path, chart_path: str, value_files: tuple[str, ...]) -> list[str]:
-    """``--values`` arguments; each file is relative to the chart and inside the repository."""
+def value_file_args(
+    root: Path,
+    chart_path: str,
+    value_files: tuple[str, ...],
+    refs: Mapping[str, Path] | None = None,
+) -> list[str]:
+    """``--values`` arguments; each file is relative to the chart and inside the repository,
+    or, written ``$ref/path``, relative to the tree of the source whose ``ref`` is ``ref``
+    (multi-source apps) and inside that tree."""
     args: list[str] = []
     for name in value_files:
         if "://" in name:
@@ -97,8 +105,8 @@ def value_file_args(root: Path, chart_path: str, value_files: tuple[str, ...]) -
                 location=chart_path,
                 hint="commit the values file to the repository",
             )
-        relative = posixpath.normpath(posixpath.join(chart_path, name.replace("\\", "/")))
-        file = confine(root, relative, what=f"Helm values file {name!r}")
+        tree, relative = _value_file_tree(root, chart_path, name, refs or {})
+        file = confine(tree, relative, what=f"Helm values file {name!r}")
         if not file.is_file():
             raise RenderError(
                 f"Helm values file {name!r} does not exist (looked for {relative})",
@@ -106,6 +114,53 @@ def value_file_args(root: Path, chart_path: str, value_files: tuple[str, ...]) -
                 hint="values files are relative to the chart directory, as in Argo CD",
             )
         args += ["--values", str(file)]
+    return args
+
+
+def _value_file_tree(
+    root: Path, chart_path: str, name: str, refs: Mapping[str, Path]
+) -> tuple[Path, str]:
+    """The tree a values file is in, and its path in that tree."""
+    name = name.replace("\\", "/")
+    if not name.startswith("$"):
+        return root, posixpath.normpath(posixpath.join(chart_path, name))
+    ref, _, inside = name[1:].partition("/")
+    if ref not in refs:
+        known = ", ".join(sorted(refs)) or "none"
+        raise RenderError(
+            f"values file {name!r} names ref {ref!r}, but no source has that ref (refs: {known})",
+            location=chart_path,
+            hint="add `ref: <name>` to the source of spec.sources that holds the file",
+        )
+    return refs[ref].resolve(), posixpath.normpath(inside or ".")
+
+
+def _set_value(value: str) -> str:
+    """A value for ``--set``: commas and backslashes escaped, so it stays one value;
+    ``{a,b}`` is left as Helm's list syntax, as Argo CD leaves it."""
+    if value.startswith("{") and value.endswith("}"):
+        return value
+    return value.replace("\\", "\\\\").replace(",", "\\,")
+
+
+def parameter_args(root: Path, chart_path: str, options: HelmOptions) -> list[str]:
+    """``--set``, ``--set-string`` and ``--set-file`` for helm.parameters and fileParameters;
+    they come last on the command line, so they win over every values file."""
+    args: list[str] = []
+    for parameter in options.parameters:
+        flag = "--set-string" if parameter.force_string else "--set"
+        args += [flag, f"{parameter.name}={_set_value(parameter.value)}"]
+    for file_parameter in options.file_parameters:
+        relative = posixpath.normpath(posixpath.join(chart_path, file_parameter.path))
+        what = f"Helm file parameter {file_parameter.name!r}"
+        file = confine(root, relative, what=what)
+        if not file.is_file():
+            raise RenderError(
+                f"{what}: file {file_parameter.path!r} does not exist (looked for {relative})",
+                location=chart_path,
+                hint="fileParameters paths are relative to the chart directory",
+            )
+        args += ["--set-file", f"{file_parameter.name}={_set_value(str(file))}"]
     return args
 
 
@@ -144,8 +199,15 @@ def is_test_hook(resource: Resource) -> bool:
     return any(hook.strip() in TEST_HOOKS for hook in str(hooks).split(","))
 
 
-def render_helm(root: Path, app_path: str, options: HelmOptions, run: HelmRun) -> list[Resource]:
-    """The objects of the chart at ``app_path`` in the repository ``root``."""
+def render_helm(
+    root: Path,
+    app_path: str,
+    options: HelmOptions,
+    run: HelmRun,
+    refs: Mapping[str, Path] | None = None,
+) -> list[Resource]:
+    """The objects of the chart at ``app_path`` in the repository ``root``; ``refs`` are
+    the trees of a multi-source app's ``ref`` sources, for ``$ref/`` values files."""
     real_root = root.resolve()
     chart_dir = confine(real_root, app_path, what="application path")
     chart_path = repo_path(str(chart_dir.relative_to(real_root)))
@@ -154,12 +216,13 @@ def render_helm(root: Path, app_path: str, options: HelmOptions, run: HelmRun) -
     check_tree_symlinks(real_root, chart_dir)
     check_dependencies(chart_dir, chart_path)
     argv = helm_argv(run, chart_dir, options)
-    argv += value_file_args(real_root, chart_path, options.value_files)
+    argv += value_file_args(real_root, chart_path, options.value_files, refs)
     with tempfile.TemporaryDirectory(prefix="gitward-helm-") as home:
         if options.values:
             inline = Path(home) / "inline-values.yaml"
             inline.write_text(options.values, encoding="utf-8")
             argv += ["--values", str(inline)]
+        argv += parameter_args(real_root, chart_path, options)
         env = offline_environment(Path(home) / "home", run.search_path)
         output = run_tool(
             argv,

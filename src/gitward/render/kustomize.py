@@ -13,7 +13,9 @@ network (:mod:`gitward.render.process`).
 The output is parsed by :mod:`gitward.render.parse`; each object's source is the
 application path, since kustomize does not say which file an object came from. With
 ``enable_helm``, Helm test hooks of inflated charts are dropped, for the reasons given
-in :mod:`gitward.render.helm`.
+in :mod:`gitward.render.helm`. Argo CD's other options (images, name prefix, labels,
+patches, ...) are applied by an overlay in the run's temporary directory
+(:mod:`gitward.render.kustomize_edits`); the checkout is never edited.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from gitward.model import DecryptionKeys, KustomizeOptions, Resource, SourceLoca
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
 from gitward.render.helm import is_test_hook
+from gitward.render.kustomize_edits import write_overlay
 from gitward.render.parse import parse_yaml
 from gitward.render.process import offline_environment, run_tool
 from gitward.render.secretfiles import DEFAULT_PLAINTEXT_DIR, decrypted_tree, raise_for
@@ -130,6 +133,10 @@ def render_kustomize(
         ) as copy,
     ):
         build_dir = app_dir if copy is None else copy.root / app_dir.relative_to(real_root)
+        if options.edits:
+            build_dir = write_overlay(
+                Path(home) / "overlay", build_dir, options, real_root, location
+            )
         try:
             output = run_tool(
                 kustomize_argv(kustomize, build_dir, options, helm),

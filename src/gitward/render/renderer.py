@@ -133,4 +133,5 @@ class ManifestRenderer:
             search_path=self._tools.search_path,
             timeout=self._timeout,
         )
-        return render_helm(request.root, request.source.path, options, run)
+        refs = {name: root for name, root, _ in request.refs}
+        return render_helm(request.root, request.source.path, options, run, refs)

@@ -10,7 +10,6 @@ gitward does not implement yet is an error saying so — never silently ignored.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -20,11 +19,8 @@ from gitward.model import (
     AppSpec,
     Decryption,
     Destination,
-    DirectoryOptions,
     HealthRule,
-    HelmOptions,
     IgnoreDifferences,
-    KustomizeOptions,
     LayerOperation,
     LayerSelector,
     RetryPolicy,
@@ -32,16 +28,19 @@ from gitward.model import (
     SourceSpec,
     SyncPolicy,
 )
+from gitward.spec.sources import (
+    parse_directory,
+    parse_helm,
+    parse_kustomize,
+    parse_sources,
+    source_ref,
+)
 
 API_VERSIONS = ("gitward.dev/v1alpha1", "argoproj.io/v1alpha1")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Argo CD fields that exist but that gitward does not implement yet.
 _NOT_YET = {
-    "spec.sources": "multiple sources",
     "spec.source.plugin": "config management plugins",
-    "spec.source.directory.jsonnet": "Jsonnet",
-    "spec.source.helm.parameters": "Helm parameters (use helm.values or valuesObject)",
-    "spec.source.helm.fileParameters": "Helm file parameters",
     "spec.ignoreDifferences[].jqPathExpressions": "jq path expressions (use jsonPointers)",
     "spec.syncPolicy.managedNamespaceMetadata": "managed namespace metadata",
 }
@@ -153,16 +152,12 @@ def parse_application(doc: object, origin: str = "<application>") -> AppSpec:
 
 
 def _app(name: str, spec: _Reader) -> AppSpec:
-    source = spec.child("source")
-    if source is None:
-        if spec.get("sources") is not None:
-            spec.used.discard("sources")
-            spec.finish()
-        raise spec.fail("source", "is required")
+    source, sources = parse_sources(spec, _source)
     return AppSpec(
         name=name,
         project=spec.str_("project", "default") or "default",
-        source=_source(source),
+        source=source,
+        sources=sources,
         destination=_destination(spec.child("destination")),
         sync_policy=_sync_policy(spec.child("syncPolicy")),
         ignore_differences=tuple(_ignore(r) for r in spec.items("ignoreDifferences")),
@@ -191,16 +186,19 @@ def _decryption(r: _Reader | None) -> Decryption | None:
 def _source(r: _Reader) -> SourceSpec:
     directory, helm, kustomize = r.child("directory"), r.child("helm"), r.child("kustomize")
     layers = r.child("layerSelector")
-    chart = r.str_("chart")
+    chart, path, ref = r.str_("chart"), r.str_("path"), source_ref(r)
     result = SourceSpec(
         repo_url=r.str_("repoURL", required=True) or "",
-        path=r.str_("path", ".") or ".",
+        path=path or ".",
         # A chart's version defaults to the newest (Argo CD asks for one; "*" is clear).
         target_revision=r.str_("targetRevision", "*" if chart else "HEAD") or "HEAD",
-        directory=_directory(directory) if directory else None,
-        helm=_helm(helm) if helm else None,
-        kustomize=_kustomize(kustomize) if kustomize else None,
+        directory=parse_directory(directory) if directory else None,
+        helm=parse_helm(helm) if helm else None,
+        kustomize=parse_kustomize(kustomize) if kustomize else None,
         chart=chart,
+        ref=ref,
+        # A ref source without a path (or chart) only lends its files to the others.
+        renders=ref is None or path is not None or chart is not None,
         layer_selector=_layer_selector(layers) if layers else None,
         plain_http=r.bool_("plainHTTP"),
         secret_ref=_secret_ref(r.child("secretRef")),
@@ -240,48 +238,6 @@ def _secret_ref(r: _Reader | None) -> str | None:
     name = r.str_("name", required=True)
     r.finish()
     return name
-
-
-def _directory(r: _Reader) -> DirectoryOptions:
-    result = DirectoryOptions(
-        recurse=r.bool_("recurse"), include=r.str_("include"), exclude=r.str_("exclude")
-    )
-    r.finish()
-    return result
-
-
-def _helm(r: _Reader) -> HelmOptions:
-    values = r.get("values")
-    values_object = r.get("valuesObject")
-    if values is not None and values_object is not None:
-        raise r.fail("valuesObject", "and values are both set; give one of them")
-    if values is not None and not isinstance(values, str | Mapping):
-        raise r.fail("values", "must be a YAML string or a mapping")
-    if values_object is not None and not isinstance(values_object, Mapping):
-        raise r.fail("valuesObject", "must be a mapping")
-    structured = values_object if values_object is not None else values
-    # JSON is YAML: a mapping is passed to Helm as a values document, keys sorted.
-    inline = (
-        json.dumps(structured, sort_keys=True)
-        if isinstance(structured, Mapping)
-        else values
-        if isinstance(values, str)
-        else None
-    )
-    result = HelmOptions(
-        release_name=r.str_("releaseName"),
-        values=inline,
-        value_files=r.strings("valueFiles"),
-        skip_crds=r.bool_("skipCrds"),
-    )
-    r.finish()
-    return result
-
-
-def _kustomize(r: _Reader) -> KustomizeOptions:
-    result = KustomizeOptions(enable_helm=r.bool_("enableHelm"))
-    r.finish()
-    return result
 
 
 def _destination(r: _Reader | None) -> Destination:

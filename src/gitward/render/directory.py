@@ -1,4 +1,5 @@
-"""The directory renderer: plain ``.yaml``, ``.yml`` and ``.json`` files, as Argo CD reads them.
+"""The directory renderer: ``.yaml``, ``.yml``, ``.json`` and ``.jsonnet`` files, as Argo CD
+reads them.
 
 Files are found by a sorted walk of the application directory (subdirectories only with
 ``recurse``; hidden ones such as ``.git`` never), filtered by the include/exclude globs of
@@ -9,8 +10,8 @@ leading outside the repository is still refused. A file larger than
 :data:`gitward.loading.MAX_TEXT_BYTES` is refused before it is read.
 
 Files that are not rendered are remembered with the reason. When no manifest at all is
-read although the path holds files meant to be (a Jsonnet app, a glob that selects
-nothing, manifests in subdirectories without ``recurse``), the render fails and lists
+read although the path holds files meant to be (a glob that selects nothing,
+manifests in subdirectories without ``recurse``), the render fails and lists
 them: deploying zero objects and calling that a success would hide the mistake. A
 README or LICENSE alone is no such mistake: emptying a path of manifests is how an app
 is emptied on purpose (the plan still refuses to prune everything unless the app
@@ -29,14 +30,15 @@ from gitward.loading import LimitExceeded, check_length
 from gitward.model import DecryptionKeys, DirectoryOptions, Resource
 from gitward.paths import confine
 from gitward.render.globs import PathFilter
+from gitward.render.jsonnet import JsonnetRun, render_jsonnet
 from gitward.render.parse import file_locator, limit_error, parse_json, parse_yaml
 from gitward.render.sops import decrypt_manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-_NOT_RENDERED = {
-    ".jsonnet": "Jsonnet is not supported yet",
-    ".libsonnet": "Jsonnet is not supported yet",
-}
+JSONNET_SUFFIX = ".jsonnet"
+_RENDERED_SUFFIXES = (*MANIFEST_SUFFIXES, JSONNET_SUFFIX)
+LIBRARY = "a Jsonnet library, read through imports"
+_NOT_RENDERED = {".libsonnet": LIBRARY}
 # Documentation beside manifests is expected; alone, it does not make the path a mistake.
 _DOCS_SUFFIXES = (".md", ".txt", ".rst", ".adoc")
 _DOCS_NAMES = frozenset({"LICENSE", "NOTICE", "OWNERS", "CODEOWNERS", "README"})
@@ -70,7 +72,7 @@ def _walk(
                 ignored[f"{rel}/"] = "a subdirectory with manifests, read only with recurse"
         elif entry.is_symlink() and Path(entry.path).is_dir():
             confine(root, str(Path(entry.path).relative_to(root)), what="symlink")
-        elif entry.name.endswith(MANIFEST_SUFFIXES):
+        elif entry.name.endswith(_RENDERED_SUFFIXES):
             yield rel
         elif not entry.name.startswith("."):
             ignored[rel] = _why_not(entry.name)
@@ -87,7 +89,7 @@ def _holds_manifests(directory: str) -> bool:
     """Whether a directory not descended into holds manifests (hidden ones aside)."""
     for _, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(f.endswith(MANIFEST_SUFFIXES) for f in files if not f.startswith(".")):
+        if any(f.endswith(_RENDERED_SUFFIXES) for f in files if not f.startswith(".")):
             return True
     return False
 
@@ -108,12 +110,17 @@ def _read(root: Path, path: str) -> str:
 
 
 def render_directory(
-    root: Path, app_path: str, options: DirectoryOptions, keys: DecryptionKeys | None = None
+    root: Path,
+    app_path: str,
+    options: DirectoryOptions,
+    keys: DecryptionKeys | None = None,
+    jsonnet: JsonnetRun | None = None,
 ) -> list[Resource]:
     """The objects in the files of ``app_path`` (relative to the repository ``root``).
 
     SOPS-encrypted files are decrypted with ``keys`` (:mod:`gitward.render.sops`); one
-    that cannot be decrypted fails the whole render."""
+    that cannot be decrypted fails the whole render. ``.jsonnet`` files are evaluated
+    together, after the others, by :mod:`gitward.render.jsonnet` with ``jsonnet``."""
     real_root = root.resolve()
     app_dir = confine(real_root, app_path, what="application path")
     if not app_dir.is_dir():
@@ -127,12 +134,17 @@ def render_directory(
     resources: list[Resource] = []
     ignored: dict[str, str] = {}
     read = 0
+    jsonnet_files: list[str] = []
     for relative in _walk(real_root, app_dir, "", options.recurse, ignored):
         left_out = selected.excluded_by(relative)
         if left_out is not None:
             ignored[relative] = f"left out by directory.{left_out}"
             continue
         path = repo_path(base, relative)
+        if relative.endswith(JSONNET_SUFFIX):
+            jsonnet_files.append(path)
+            read += 1
+            continue
         text = _read(real_root, path)
         decrypted = decrypt_manifest(text, path, keys or DecryptionKeys())
         read += 1
@@ -143,6 +155,9 @@ def render_directory(
         resources.extend(parse(text, label=path, locate=file_locator(path)))
     if not read and any(why != DOCUMENTATION for why in ignored.values()):
         raise _nothing_rendered(base, ignored)
+    if jsonnet_files:
+        run = jsonnet or JsonnetRun(timeout=60.0, search_path="/usr/bin:/bin")
+        resources.extend(render_jsonnet(real_root, jsonnet_files, options.jsonnet, run, base))
     return resources
 
 
@@ -151,12 +166,10 @@ def _nothing_rendered(base: str, ignored: dict[str, str]) -> RenderError:
     lines = [f"  {name}: {why}" for name, why in sorted(ignored.items())[:_SHOWN]]
     if len(ignored) > _SHOWN:
         lines.append(f"  ... and {len(ignored) - _SHOWN} more")
-    jsonnet = any("Jsonnet" in why for why in ignored.values())
     return RenderError(
-        "nothing to render: no .yaml, .yml or .json file was read; ignored:\n" + "\n".join(lines),
+        "nothing to render: no .yaml, .yml, .json or .jsonnet file was read; ignored:\n"
+        + "\n".join(lines),
         location=base,
-        hint="render Jsonnet to YAML and commit that"
-        if jsonnet
-        else "check source.path and directory.include/exclude/recurse; to deploy nothing on "
+        hint="check source.path and directory.include/exclude/recurse; to deploy nothing on "
         "purpose, keep an empty .yaml file in the path",
     )

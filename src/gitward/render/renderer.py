@@ -2,7 +2,7 @@
 
 It picks the renderer (named in the application, or detected from the files: a
 kustomization means Kustomize, a ``Chart.yaml`` means Helm, anything else is a directory
-of manifests), runs it, sorts the objects and refuses duplicates
+of manifests and Jsonnet files), runs it, sorts the objects and refuses duplicates
 (:mod:`gitward.render.output`), and caches the result by commit and options
 (:mod:`gitward.render.cache`). The source stage hands it a checked-out tree; the plan
 stage takes the list it returns. Namespaces are not filled in here: that needs the
@@ -27,6 +27,7 @@ from gitward.ports import RenderRequest
 from gitward.render.cache import RenderCache, cache_key
 from gitward.render.directory import render_directory
 from gitward.render.helm import HelmRun, render_helm
+from gitward.render.jsonnet import JsonnetRun
 from gitward.render.kustomize import kustomization_file, render_kustomize
 from gitward.render.output import finish
 from gitward.render.secretfiles import DEFAULT_PLAINTEXT_DIR
@@ -107,7 +108,8 @@ class ManifestRenderer:
         if kind is RendererKind.HELM:
             return refuse_encrypted(finish(self._helm(request), origin="helm template output"))
         options = source.directory or DirectoryOptions()
-        return finish(render_directory(request.root, source.path, options, request.keys))
+        jsonnet = JsonnetRun(timeout=self._timeout, search_path=self._tools.search_path)
+        return finish(render_directory(request.root, source.path, options, request.keys, jsonnet))
 
     def _kustomize(self, request: RenderRequest) -> list[Resource]:
         return render_kustomize(

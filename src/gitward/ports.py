@@ -127,6 +127,19 @@ class GitSource(Protocol):
         """A read-only directory holding the tree at ``revision.sha``."""
         ...
 
+    def resolve_source(
+        self, source: SourceSpec, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        """``resolve`` for any source kind: Git, a chart in a Helm repository or OCI
+        registry, an OCI artifact (``sha`` is then the content's ``sha256:`` digest)."""
+        ...
+
+    def checkout_source(
+        self, source: SourceSpec, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> Path:
+        """``checkout`` for any source kind; for a chart, the chart's directory."""
+        ...
+
 
 class Renderer(Protocol):
     """Turns a path at a commit into a sorted list of objects."""

@@ -157,9 +157,15 @@ def test_environment_has_no_network_and_a_private_home(
     assert env["HELM_CACHE_HOME"].startswith(env["HOME"])
 
 
-def test_charts_from_helm_repositories_are_not_supported(
+def test_a_pulled_chart_is_rendered_from_the_tree_root_whatever_the_path(
     renderer: ManifestRenderer, repo: Path
 ) -> None:
-    source = SourceSpec("https://charts.example.com", chart="redis")
-    with pytest.raises(RenderError, match="not supported yet"):
-        renderer.render(request(repo, source))
+    """The source stage hands over the chart directory; ``path`` is ignored, as in Argo CD."""
+    (repo / "templates").mkdir()
+    (repo / "Chart.yaml").write_text("apiVersion: v2\nname: redis\nversion: 1.0.0\n")
+    (repo / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\n"
+    )
+    source = SourceSpec("https://charts.example.com", path="ignored", chart="redis")
+    (resource,) = renderer.render(request(repo, source))
+    assert resource.key.name == "redis"

@@ -13,7 +13,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from gitward.model import RepoCredentials, Revision
+from gitward.model import RepoCredentials, Revision, SourceSpec
 from gitward.ports import GitSource
 
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -117,3 +117,20 @@ class TimedGit:
 
     def checkout(self, revision: Revision, credentials: RepoCredentials | None = None) -> Path:
         return self.git.checkout(revision, credentials)
+
+    def resolve_source(
+        self, source: SourceSpec, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        started = time.monotonic()
+        result = "error"
+        try:
+            found = self.git.resolve_source(source, credentials)
+            result = "ok"
+            return found
+        finally:
+            self.metrics.git_seconds.labels(result).observe(time.monotonic() - started)
+
+    def checkout_source(
+        self, source: SourceSpec, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> Path:
+        return self.git.checkout_source(source, revision, credentials)

@@ -44,11 +44,9 @@ class Rendered:
 async def resolve_revision(
     git: GitSource, app: AppSpec, credentials: RepoCredentials | None
 ) -> Revision:
-    """The commit ``app``'s target revision names now (a branch moves, a SHA does not)."""
-    source = app.source
-    return await asyncio.to_thread(
-        git.resolve, source.repo_url, source.target_revision, credentials
-    )
+    """The commit (or, for a registry source, the digest) ``app``'s target revision names
+    now (a branch or a semver range moves, a SHA or digest does not)."""
+    return await asyncio.to_thread(git.resolve_source, app.source, credentials)
 
 
 async def _checkout(
@@ -60,14 +58,14 @@ async def _checkout(
     for source in app.all_sources():
         secret = credentials(source.repo_url)
         current = revision
-        if (source.repo_url, source.target_revision) != (
+        if (source.repo_url, source.target_revision, source.chart) != (
             app.source.repo_url,
             app.source.target_revision,
+            app.source.chart,
         ):
-            current = await asyncio.to_thread(
-                git.resolve, source.repo_url, source.target_revision, secret
-            )
-        found.append((current, await asyncio.to_thread(git.checkout, current, secret)))
+            current = await asyncio.to_thread(git.resolve_source, source, secret)
+        tree = await asyncio.to_thread(git.checkout_source, source, current, secret)
+        found.append((current, tree))
     return found
 
 

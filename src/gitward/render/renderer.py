@@ -11,10 +11,9 @@ cluster's discovery information, which the plan stage has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gitward.errors import RenderError
 from gitward.model import (
     DirectoryOptions,
     HelmOptions,
@@ -97,10 +96,11 @@ class ManifestRenderer:
     def _render(self, request: RenderRequest) -> list[Resource]:
         source = request.source
         if source.chart is not None:
-            raise RenderError(
-                f"charts from Helm repositories are not supported yet (chart {source.chart!r})",
-                location=request.app_name,
-                hint="vendor the chart into the Git repository and point source.path at it",
+            # A chart from a repository: the tree is the chart directory (Argo CD ignores
+            # ``path`` for charts too).
+            chart = replace(source, path=".", helm=source.helm or HelmOptions())
+            return refuse_encrypted(
+                finish(self._helm(replace(request, source=chart)), origin="helm template output")
             )
         kind = source.renderer() or detect_renderer(request.root, source.path)
         if kind is RendererKind.KUSTOMIZE:

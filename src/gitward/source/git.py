@@ -18,11 +18,12 @@ from urllib.parse import unquote, urlsplit
 import pygit2
 
 from gitward.errors import RevisionNotFoundError, SourceError
-from gitward.model import RepoCredentials, Revision
+from gitward.model import RepoCredentials, Revision, SourceKind, SourceSpec
 from gitward.source.addresses import AddressPolicy
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT, Fetcher
 from gitward.source.mirror import Mirror
 from gitward.source.refs import FULL_SHA, available, has_commit, resolve_in
+from gitward.source.registries import RegistrySource
 from gitward.source.tree import extract_tree
 from gitward.source.urls import RepoURL, Transport, parse_repo_url
 
@@ -43,6 +44,30 @@ class GitRepositorySource:
         self._fetcher = Fetcher(fetch_timeout)  # network fetches, with their deadline
         self._trees = cache_dir / "trees"
         self._addresses = addresses or AddressPolicy()
+        self._registries: RegistrySource | None = None
+
+    def registries(self) -> RegistrySource:
+        """Charts and OCI artifacts, cached beside the Git cache (built on first use)."""
+        if self._registries is None:
+            self._registries = RegistrySource(
+                self._cache_dir / "registries", addresses=self._addresses
+            )
+        return self._registries
+
+    def resolve_source(
+        self, source: SourceSpec, credentials: RepoCredentials | None = None
+    ) -> Revision:
+        """A Git source resolves as :meth:`resolve`; the others in :mod:`.registries`."""
+        if source.kind() is SourceKind.GIT:
+            return self.resolve(source.repo_url, source.target_revision, credentials)
+        return self.registries().resolve(source, credentials)
+
+    def checkout_source(
+        self, source: SourceSpec, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> Path:
+        if source.kind() is SourceKind.GIT:
+            return self.checkout(revision, credentials)
+        return self.registries().checkout(source, revision, credentials)
 
     def resolve(
         self, repo_url: str, revision: str, credentials: RepoCredentials | None = None

@@ -18,6 +18,7 @@ shown), so a fresh machine works without setup.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -27,8 +28,10 @@ from typing import TYPE_CHECKING
 
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
+from gitward.fleet.monitor import ClusterMonitor
 from gitward.kube.client import KubeClient
 from gitward.model import DecryptionKeys, GroupKind, JsonObject, RepoCredentials
+from gitward.model.cluster import ClusterHealth, ClusterState
 from gitward.paths import confine
 from gitward.ports import Clock, GitSource, PolicyCheck, Progress, Renderer, SilentProgress
 from gitward.reconcile.config import ConfigLocation
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
     from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
-    from gitward.spec.declarations import ClusterSpec
+    from gitward.spec.clusters import ClusterSpec
     from gitward.store import Store
 
 
@@ -151,20 +154,62 @@ LiveEvent = Callable[[str, JsonObject], Awaitable[None]]
 @dataclass
 class Connection:
     """One cluster as ``gitward serve`` uses it: a client, the watch cache it feeds,
-    and the engine that reads from both."""
+    the engine that reads from both, and the monitor that keeps its health."""
 
     client: KubeClient
     cache: LiveCache
     engine: Engine
+    monitor: ClusterMonitor
+    spec: ClusterSpec | None = None
+    _probe: asyncio.Task[None] | None = None
 
     async def track(self, kinds: Iterable[GroupKind]) -> None:
         """Watch these kinds (once each), so that planning reads them from the cache."""
         for kind in sorted(set(kinds)):
             await self.cache.track(kind)
 
+    def start_probing(self) -> None:
+        """Probe the cluster's health in the background (see gitward.fleet.monitor);
+        not one whose settings do not load: only new settings could change that."""
+        if self._probe is None and self.monitor.health.state is not ClusterState.INVALID:
+            probe = self.monitor.run(self.client.probe_version)
+            name = f"gitward probe {self.monitor.health.name}"
+            self._probe = asyncio.create_task(probe, name=name)
+
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
         await self.cache.close()
         await self.client.aclose()
+
+
+def cluster_client(
+    settings: Settings, cluster: ClusterSpec | None, monitor: ClusterMonitor
+) -> KubeClient:
+    """The client of a declared cluster (or of the settings' kubeconfig), gated by its
+    health. Settings that do not load give a client that refuses every request with
+    the reason, so the cluster's apps show it and nothing else stops."""
+    name = cluster.name if cluster is not None else (settings.context or "default")
+    try:
+        if cluster is None:
+            client = KubeClient.from_kubeconfig(settings.kubeconfig, settings.context)
+        elif cluster.in_cluster:
+            client = KubeClient.in_cluster()
+        elif cluster.server is not None:
+            client = KubeClient.from_config(cluster.kubeconfig_dict())
+        else:
+            # Declared in Git: never a kubeconfig a repository checkout could provide.
+            untrusted = (settings.cache_dir or default_cache_dir(),)
+            client = KubeClient.from_kubeconfig(
+                cluster.kubeconfig, cluster.context, untrusted_dirs=untrusted
+            )
+    except ConfigError as e:
+        monitor.failed(ClusterState.INVALID, e.message)
+        return KubeClient.unusable(name, f"cluster {name!r} cannot be used: {e.message}")
+    client.gate = monitor.gate
+    client.on_unreachable = lambda why: monitor.failed(ClusterState.UNREACHABLE, why)
+    return client
 
 
 def connect(
@@ -177,24 +222,25 @@ def connect(
     on_event: LiveEvent,
     observer: Callable[[str, float, int], None] | None = None,
     policy: PolicyCheck | None = None,
+    on_recovered: Callable[[str], None] | None = None,
 ) -> Connection:
     """A :class:`Connection` to a declared cluster, or to the settings' kubeconfig."""
     from gitward.kube.cache import LiveCache  # noqa: PLC0415 - serve only
     from gitward.kube.watch import EventType  # noqa: PLC0415
 
-    untrusted: tuple[Path, ...] = ()
-    if cluster is None:
-        kubeconfig, context = settings.kubeconfig, settings.context
-    else:
-        kubeconfig, context = cluster.kubeconfig, cluster.context
-        # Declared in Git: never a kubeconfig a repository checkout could provide.
-        untrusted = (settings.cache_dir or default_cache_dir(),)
-    if cluster is not None and cluster.in_cluster:
-        client = KubeClient.in_cluster()
-    else:
-        client = KubeClient.from_kubeconfig(kubeconfig, context, untrusted_dirs=untrusted)
-    client.observer = observer
-    cache = LiveCache(client, own_manager=settings.field_manager)
+    name = cluster.name if cluster is not None else "in-cluster"
+    server = (cluster.server if cluster is not None else None) or ""
+    monitor = ClusterMonitor(ClusterHealth(name, server=server), clock, on_recovered=on_recovered)
+    client = cluster_client(settings, cluster, monitor)
+
+    def observe(label: str, seconds: float, status: int) -> None:
+        monitor.observe_request(status)
+        if observer is not None:
+            observer(label, seconds, status)
+
+    client.observer = observe
+    # Watches retry a down cluster with their own backoff; they wake when it is back.
+    cache = LiveCache(client, own_manager=settings.field_manager, sleep=monitor.sleep)
 
     async def relay(kind: EventType, obj: JsonObject) -> None:
         await on_event(kind.value, obj)
@@ -209,7 +255,7 @@ def connect(
         clock=clock,
         policy=policy,
     )
-    return Connection(client, cache, built)
+    return Connection(client, cache, built, monitor, cluster)
 
 
 def policy_checker(

@@ -31,6 +31,7 @@ from gitward.api.auth import (
     ensure_admin_token,
     read_mounted_token,
 )
+from gitward.api.clusters import ClusterEntry
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.errors import ConfigError, GitwardError
@@ -181,6 +182,7 @@ class Service:
             ready=lambda: self.ready_reason or self.store.problem,
             warnings=lambda: self.health_warnings,
             on_config_push=self._config_pushed,
+            clusters=self.cluster_entries,
         )
         config = uvicorn.Config(
             create_app(context),
@@ -206,12 +208,12 @@ class Service:
 
     def _connection(self, spec: AppSpec) -> compose.Connection:
         """The cluster ``spec`` deploys to, connected (and watched) on first use."""
-        name = spec.destination.name or ""
-        if name == "in-cluster":
-            name = ""
+        return self._connect(cluster_of(spec))
+
+    def _connect(self, name: str) -> compose.Connection:
         if name not in self.clusters:
             declared = self.declarations.clusters.get(name) if name else None
-            self.clusters[name] = compose.connect(
+            connection = compose.connect(
                 self.adapters,
                 declared,
                 shared_git=self.git,
@@ -220,10 +222,40 @@ class Service:
                 on_event=self._live_event,
                 observer=self.metrics.kube_observer(declared.name if declared else "default"),
                 policy=self.policy,
+                on_recovered=self._cluster_recovered,
             )
             if self.health_library is not None:
-                self.clusters[name].engine.use_health_library(self.health_library)
+                connection.engine.use_health_library(self.health_library)
+            self.clusters[name] = connection
+            connection.start_probing()
         return self.clusters[name]
+
+    def _cluster_recovered(self, cluster: str) -> None:
+        """A cluster answers again: look at its apps now, not at their next backoff."""
+        name = "" if cluster == "in-cluster" else cluster
+        for app in self.controller.names():
+            if cluster_of(self.controller.declared(app)) == name:
+                self.controller.trigger(app, Trigger.REFRESH)
+
+    def _reconnect_changed(self) -> None:
+        """Connect every declared cluster (so its health shows before an app targets it),
+        and connect again to one whose connection settings changed (labels alone: no)."""
+        for name, connection in list(self.clusters.items()):
+            declared = self.declarations.clusters.get(name) if name else None
+            if name and (
+                declared is None
+                or connection.spec is None
+                or declared.connection() != connection.spec.connection()
+            ):
+                del self.clusters[name]
+                self._tasks.append(asyncio.create_task(connection.close()))
+        for name in self.declarations.clusters:
+            self._connect(name)
+
+    def cluster_entries(self) -> list[ClusterEntry]:
+        """Every connected cluster's health and declaration, by name (``/clusters``)."""
+        entries = [ClusterEntry(c.monitor.health, c.spec) for c in self.clusters.values()]
+        return sorted(entries, key=lambda e: e.health.name)
 
     def engine_for(self, spec: AppSpec) -> Engine:
         return self._connection(spec).engine
@@ -239,6 +271,7 @@ class Service:
     async def reload(self) -> None:
         loaded = await self.config.load()
         self.declarations = loaded.declarations
+        self._reconnect_changed()
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
         await self.controller.set_apps(loaded.declarations.apps, uninstall=self._uninstall)
@@ -339,3 +372,9 @@ async def run(
         await stop.wait()
     finally:
         await service.stop()
+
+
+def cluster_of(spec: AppSpec) -> str:
+    """The declared cluster an app deploys to; "" for the default (``in-cluster``)."""
+    name = spec.destination.name or ""
+    return "" if name == "in-cluster" else name

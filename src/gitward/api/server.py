@@ -23,6 +23,7 @@ from starlette.routing import Route
 from gitward.api import views
 from gitward.api.auth import AuthError, ForbiddenError, Principal, TokenAuthenticator, authorize
 from gitward.api.bodies import MAX_ACTION_BYTES, MAX_WEBHOOK_BYTES, read_body
+from gitward.api.clusters import ClusterSource, cluster_view
 from gitward.api.errors import BodyTooLargeError
 from gitward.api.replay import DeliveryLog
 from gitward.api.webhooks import (
@@ -55,6 +56,7 @@ class ApiContext:
     warnings: Callable[[], list[str]] = list  # shown by /readyz, which stays ready
     on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
+    clusters: ClusterSource = tuple  # each cluster's health (gitward.api.clusters)
 
 
 def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
@@ -118,6 +120,8 @@ def create_app(ctx: ApiContext) -> Starlette:
             methods=["POST"],
         ),
         Route("/api/v1/webhooks/{provider}", handlers.webhook, methods=["POST"]),
+        Route("/api/v1/clusters", guarded("list", handlers.list_clusters)),
+        Route("/api/v1/clusters/{name}", guarded("get", handlers.get_cluster)),
     ]
     return Starlette(routes=routes)
 
@@ -199,6 +203,17 @@ class _Handlers:
             details={"to": target, "sha": pinned, "untilNewCommit": until},
         )
         return JSONResponse({"app": name, "pinned": pinned, "accepted": True}, status_code=202)
+
+    async def list_clusters(self, request: Request, principal: Principal) -> Response:
+        entries = self.ctx.clusters()
+        return JSONResponse({"items": [cluster_view(e, self.ctx.apps) for e in entries]})
+
+    async def get_cluster(self, request: Request, principal: Principal) -> Response:
+        name = str(request.path_params["name"])
+        for entry in self.ctx.clusters():
+            if entry.health.name == name:
+                return JSONResponse(cluster_view(entry, self.ctx.apps))
+        return _error(404, f"no cluster named {name!r}", "see `gitward cluster list`")
 
     async def webhook(self, request: Request) -> Response:
         provider = str(request.path_params["provider"])

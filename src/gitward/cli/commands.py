@@ -81,6 +81,13 @@ COMMANDS: tuple[Command, ...] = (
         group=True,
     ),
     Command(
+        "cluster",
+        "gitward.cli.cluster_commands",
+        "app",
+        "Show the clusters of a running `gitward serve`: health, version, labels, apps.",
+        group=True,
+    ),
+    Command(
         "dev-cluster",
         "gitward.cli.devcluster",
         "app",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -29,7 +31,31 @@ StateDir = Annotated[
 ]
 
 
-def _plane(state_dir: Path | None) -> ControlPlane:
+Name = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="Shorthand for a state directory per cluster, for several side by side: "
+        "$XDG_STATE_HOME/gitward/dev-clusters/NAME.",
+        show_default=False,
+    ),
+]
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def named_state_dir(name: str) -> Path:
+    """Where ``--name NAME`` keeps its cluster: one directory per name."""
+    if not _NAME.match(name) or len(name) > 40:
+        raise typer.BadParameter("use lowercase letters, digits and '-'", param_hint="--name")
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "gitward" / "dev-clusters" / name
+
+
+def _plane(state_dir: Path | None, name: str | None = None) -> ControlPlane:
+    if name is not None:
+        if state_dir is not None:
+            raise typer.BadParameter("give --name or --state-dir, not both", param_hint="--name")
+        state_dir = named_state_dir(name)
     progress = ConsoleProgress()
     return ControlPlane(state_dir, Toolchain(progress=progress), progress=progress)
 
@@ -37,6 +63,7 @@ def _plane(state_dir: Path | None) -> ControlPlane:
 @app.command()
 def up(
     state_dir: StateDir = None,
+    name: Name = None,
     profile: Annotated[
         str, typer.Option(help="full: all components and a fake node; light: etcd + apiserver.")
     ] = "full",
@@ -45,7 +72,7 @@ def up(
     """Start the control plane in the background (idempotent); build binaries if missing."""
     if profile not in ("full", "light"):
         raise typer.BadParameter("use full or light", param_hint="--profile")
-    plane = _plane(state_dir)
+    plane = _plane(state_dir, name)
     plane.ready_timeout = timeout
     chosen: Literal["full", "light"] = "full" if profile == "full" else "light"
     state = plane.up(chosen)
@@ -54,18 +81,19 @@ def up(
 
 
 @app.command()
-def env(state_dir: StateDir = None) -> None:
+def env(state_dir: StateDir = None, name: Name = None) -> None:
     """Print shell lines that set KUBECONFIG and put the built binaries on PATH."""
-    typer.echo(_plane(state_dir).env_lines(), nl=False)
+    typer.echo(_plane(state_dir, name).env_lines(), nl=False)
 
 
 @app.command()
 def status(
     state_dir: StateDir = None,
+    name: Name = None,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
 ) -> None:
     """Show whether the control plane is running and ready. Exit 1 when it is not."""
-    result = _plane(state_dir).status()
+    result = _plane(state_dir, name).status()
     if output is not OutputFormat.table:
         emit(
             {
@@ -96,9 +124,9 @@ def status(
 
 
 @app.command()
-def down(state_dir: StateDir = None) -> None:
+def down(state_dir: StateDir = None, name: Name = None) -> None:
     """Stop exactly the processes `up` started (by PID) and remove the state directory."""
-    plane = _plane(state_dir)
+    plane = _plane(state_dir, name)
     stopped = plane.down()
     if stopped:
         err_console.print(f"stopped {', '.join(stopped)}; removed {plane.state_dir}")

@@ -20,11 +20,9 @@ from typing import Any
 
 import httpx2 as httpx
 import orjson
-from lightkube.config.client_adapter import ConnectionParams
-from lightkube.config.kubeconfig import KubeConfig
-from lightkube.core.exceptions import ConfigError as LightkubeConfigError
 
 from gitward.errors import ConfigError, KubeError, UnreachableError
+from gitward.kube import connection
 from gitward.kube.discovery import Discovery
 from gitward.kube.errors import translate_status
 from gitward.kube.incluster import InClusterConfig
@@ -46,6 +44,11 @@ class KubeClient:
         # Told of every request: (kind of request, seconds, HTTP status or 0), for metrics.
         self.observer: Callable[[str, float, int], None] | None = None
         self._version: tuple[float, str] | None = None
+        # Asked before each request: a reason not to send it (the cluster is known down),
+        # or None. Set by the cluster's health monitor (gitward.fleet.monitor).
+        self.gate: Callable[[], str | None] | None = None
+        # Told why a request got no answer, so the cluster's health can say it.
+        self.on_unreachable: Callable[[str], None] | None = None
 
     @classmethod
     def from_kubeconfig(
@@ -68,28 +71,27 @@ class KubeClient:
             pod = None if default.exists() else InClusterConfig.detect()
             if pod is not None:  # client-go's order: kubeconfig first, then the pod's
                 return cls.in_cluster(pod, max_in_flight=max_in_flight, timeout=timeout)
-        source = str(path) if path else os.environ.get("KUBECONFIG", "~/.kube/config")
-        _refuse_untrusted(Path(source.split(os.pathsep)[0]).expanduser(), untrusted_dirs)
-        try:
-            config = KubeConfig.from_file(Path(source.split(os.pathsep)[0]).expanduser())
-            single = config.get(context_name=context)
-        except (LightkubeConfigError, OSError, ValueError, KeyError) as e:
-            raise ConfigError(
-                f"cannot use kubeconfig {source}"
-                + (f" context {context!r}" if context else "")
-                + f": {e}",
-                hint="pass --kubeconfig FILE and --context NAME, or set KUBECONFIG",
-            ) from e
-        if single is None or single.user is None:
-            raise ConfigError(
-                f"kubeconfig {source} has no current context or user", hint="pass --context NAME"
-            )
-        params = ConnectionParams(timeout=httpx.Timeout(timeout)).httpx_params(single)
-        limits = httpx.Limits(
-            max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+        http, name = connection.from_kubeconfig(
+            path, context, max_in_flight=max_in_flight, timeout=timeout, untrusted=untrusted_dirs
         )
-        http = httpx.AsyncClient(**params, limits=limits)
-        return cls(http, context or single.context_name, max_in_flight=max_in_flight)
+        return cls(http, name, max_in_flight=max_in_flight)
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], *, max_in_flight: int = 64, timeout: float = 30.0
+    ) -> KubeClient:
+        """Connect as an in-memory kubeconfig says (one built from an Argo CD cluster
+        Secret); errors never quote it, since it holds the credentials."""
+        http, name = connection.from_config(config, max_in_flight=max_in_flight, timeout=timeout)
+        return cls(http, name, max_in_flight=max_in_flight)
+
+    @classmethod
+    def unusable(cls, name: str, reason: str) -> KubeClient:
+        """A client that sends nothing: every request fails with ``reason``. For a
+        declared cluster whose settings do not load, so its apps say why, not serve."""
+        client = cls(httpx.AsyncClient(), name)
+        client.gate = lambda: reason
+        return client
 
     @classmethod
     def in_cluster(
@@ -139,7 +141,10 @@ class KubeClient:
         params: dict[str, str] | None = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        gated: bool = True,
     ) -> httpx.Response:
+        if gated:
+            self._check_gate(subject)
         self.requests[label] += 1
         started = time.monotonic()
         async with self._slots:
@@ -150,8 +155,11 @@ class KubeClient:
             except httpx.TransportError as e:
                 if self.observer is not None:
                     self.observer(label, time.monotonic() - started, 0)
+                described = _describe(e, self._http.timeout.read)
+                if self.on_unreachable is not None:
+                    self.on_unreachable(described)
                 raise UnreachableError(
-                    f"{method} {path} failed: {_describe(e, self._http.timeout.read)}",
+                    f"{method} {path} failed: {described}",
                     subject=subject,
                     hint=f"is the cluster {self._name!r} running and reachable? "
                     "check --kubeconfig and --context",
@@ -177,6 +185,7 @@ class KubeClient:
         the connection early. Errors leave as :class:`KubeError`; non-200 answers are
         translated from their ``Status`` before any line is yielded.
         """
+        self._check_gate(None)
         self.requests[label] += 1
         base = self._http.timeout
         timeout = httpx.Timeout(
@@ -202,14 +211,23 @@ class KubeClient:
                 if rest := b"".join(parts).strip():
                     yield rest
         except (httpx.TransportError, httpx.DecodingError) as e:
+            described = _describe(e, read_timeout)
+            if self.on_unreachable is not None and isinstance(e, httpx.TransportError):
+                self.on_unreachable(described)
             raise UnreachableError(
-                f"{label} {path} failed: {_describe(e, read_timeout)}",
+                f"{label} {path} failed: {described}",
                 hint=f"is the cluster {self._name!r} running and reachable?",
             ) from e
 
-    async def _get_json(self, path: str, accept: str | None = None) -> JsonObject:
+    def _check_gate(self, subject: str | None) -> None:
+        if self.gate is not None and (reason := self.gate()):
+            raise UnreachableError(reason, subject=subject)
+
+    async def _get_json(
+        self, path: str, accept: str | None = None, *, gated: bool = True
+    ) -> JsonObject:
         headers = {"Accept": accept} if accept else None
-        response = await self._send("GET", "GET", path, headers=headers)
+        response = await self._send("GET", "GET", path, headers=headers, gated=gated)
         if response.status_code != 200:
             raise translate_status(response.status_code, _status(response), "GET", None)
         return _json(response)
@@ -223,6 +241,12 @@ class KubeClient:
             version = str((await self._get_json("/version")).get("gitVersion", ""))
             self._version = (now, version)
         return self._version[1]
+
+    async def probe_version(self) -> str:
+        """Ask ``/version`` now, past the gate: how a down cluster is found back."""
+        version = str((await self._get_json("/version", gated=False)).get("gitVersion", ""))
+        self._version = (time.monotonic(), version)
+        return version
 
     async def resource_for(self, group: str, kind: str, *, refresh: bool = False) -> ApiResource:
         return await self._discovery.resource_for(group, kind, refresh=refresh)
@@ -350,18 +374,6 @@ class KubeClient:
         if response.status_code not in (200, 202):
             raise translate_status(response.status_code, _status(response), "delete", subject)
         return True
-
-
-def _refuse_untrusted(kubeconfig: Path, untrusted: tuple[Path, ...]) -> None:
-    real = kubeconfig.resolve()
-    for directory in untrusted:
-        base = directory.resolve()
-        if real == base or base in real.parents:
-            raise ConfigError(
-                f"the kubeconfig {kubeconfig} lies in {directory}, where gitward keeps "
-                "files from repositories: it is refused (a kubeconfig can run commands)",
-                hint="point the Cluster at a kubeconfig the operator placed outside the cache",
-            )
 
 
 def _json(response: httpx.Response) -> JsonObject:

@@ -90,6 +90,7 @@ class Failure:
     message: str
     transient: bool
     sync: bool = False  # a sync ran and some objects failed (retried up to the limit)
+    unreachable: bool = False  # the cluster did not answer: its live state is unknown
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,16 @@ def waiting(status: AppStatus, reason: str) -> AppStatus:
 def errored(status: AppStatus, message: str) -> AppStatus:
     """A failure before any sync: the last known sync state stays, the error is shown."""
     return _with(status, Condition("ReconcileError", "True", message))
+
+
+def unreachable(status: AppStatus, message: str) -> AppStatus:
+    """The app's cluster did not answer: what is live there is not known any more."""
+    return dataclasses.replace(
+        status,
+        sync_state=SyncState.UNKNOWN,
+        health=Health(HealthStatus.UNKNOWN, message),
+        conditions=(Condition("ClusterUnreachable", "True", message),),
+    )
 
 
 def observed(status: AppStatus, revision: Revision, health: Health, plan: PlanSummary) -> AppStatus:

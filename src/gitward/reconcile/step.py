@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gitward.apply.inventory import Inventory
-from gitward.errors import GitwardError, PolicyError
+from gitward.errors import GitwardError, PolicyError, UnreachableError
 from gitward.logs import current_revision
 from gitward.model import AppSpec, GroupKind, HealthStatus, ResourceKey, Revision, worst
 from gitward.model.events import EventKind, SyncEvent
@@ -114,7 +114,9 @@ class Reconciler:
                 await self._sync(r, decision)  # Engine.write: apply, record, health
                 decision = self._decide(r)  # synced, or failed: back off or report
         except GitwardError as e:
-            r.learn(failure=Failure(str(e), e.transient, sync=r.record_id is not None))
+            unreachable = isinstance(e, UnreachableError)  # its apps are Unknown, not stale
+            failure = Failure(str(e), e.transient, sync=r.record_id is not None)
+            r.learn(failure=dataclasses.replace(failure, unreachable=unreachable))
             decision = self._decide(r)  # transient: back off; permanent: report once
         await self._record(r, decision)  # the status transition, and what to remember
         return decision.requeue
@@ -284,8 +286,9 @@ class Reconciler:
             health = worst(list(r.result.health.values()))
             message = failure.message if failure is not None else None
             return d.sync_finished(status, r.result.revision, health, r.record_id, message)
-        if failure is not None:
-            return d.errored(status, failure.message)
+        if failure is not None:  # an unreachable cluster: Unknown, not the stale state
+            show = d.unreachable if failure.unreachable else d.errored
+            return show(status, failure.message)
         if decision.do in (Do.RECORD_IN_SYNC, Do.RECORD_DRIFT) and r.facts.plan is not None:
             look = r.looked()
             health = worst(list(r.engine.live_health(r.wanted, look).values()))

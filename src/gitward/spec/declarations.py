@@ -21,21 +21,24 @@ from gitward.errors import ConfigError
 from gitward.loading import LimitExceeded, check_length, load_all
 from gitward.model import AppSpec
 from gitward.model.project import ProjectSpec
-from gitward.spec.application import API_VERSIONS, _Reader, parse_application
+from gitward.spec.application import API_VERSIONS, parse_application
+from gitward.spec.clusters import (  # ClusterSpec and parse_cluster: re-exported
+    CLUSTER_API_VERSION,
+    ClusterSpec,
+    is_argo_cluster_secret,
+    parse_argo_cluster_secret,
+    parse_cluster,
+)
 from gitward.spec.project import PROJECT_API_VERSIONS, parse_project
 
-CLUSTER_API_VERSION = "gitward.dev/v1alpha1"
-
-
-@dataclass(frozen=True)
-class ClusterSpec:
-    """How to reach one cluster. Without kubeconfig it is the controller's own default."""
-
-    name: str
-    kubeconfig: str | None = None
-    context: str | None = None
-    in_cluster: bool = False
-    labels: tuple[tuple[str, str], ...] = ()
+__all__ = [
+    "CLUSTER_API_VERSION",
+    "ClusterSpec",
+    "Declarations",
+    "parse_cluster",
+    "parse_declarations",
+    "read_documents",
+]
 
 
 @dataclass(frozen=True)
@@ -66,30 +69,6 @@ def read_documents(path: Path, origin: str | None = None) -> list[object]:
     return [doc for doc in documents if doc is not None]
 
 
-def parse_cluster(doc: Mapping[str, Any], origin: str) -> ClusterSpec:
-    root = _Reader(doc, "", origin)
-    root.str_("apiVersion", required=True)
-    root.str_("kind", required=True)
-    metadata = root.child("metadata") or _Reader({}, "metadata", origin)
-    name = metadata.str_("name", required=True) or ""
-    spec = root.child("spec") or _Reader({}, "spec", origin)
-    labels_doc = metadata.get("labels") or {}
-    if not isinstance(labels_doc, Mapping):
-        raise metadata.fail("labels", "must be a mapping")
-    cluster = ClusterSpec(
-        name=name,
-        kubeconfig=spec.str_("kubeconfig"),
-        context=spec.str_("context"),
-        in_cluster=spec.bool_("inCluster"),
-        labels=tuple(sorted((str(k), str(v)) for k, v in labels_doc.items())),
-    )
-    if cluster.in_cluster and cluster.kubeconfig:
-        raise spec.fail("inCluster", "and kubeconfig are both set; choose one")
-    for reader in (metadata, spec, root):
-        reader.finish()
-    return cluster
-
-
 def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
     """Apps and clusters from ``(origin, document)`` pairs; duplicates name both origins."""
     apps: dict[str, tuple[AppSpec, str]] = {}
@@ -107,6 +86,9 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         elif kind == "Cluster" and api_version == CLUSTER_API_VERSION:
             cluster = parse_cluster(doc, origin)
             _add(clusters, cluster.name, cluster, origin, "Cluster")
+        elif is_argo_cluster_secret(doc):
+            cluster = parse_argo_cluster_secret(doc, origin)
+            _add(clusters, cluster.name, cluster, origin, "Cluster")
         elif kind == "AppProject" and api_version in PROJECT_API_VERSIONS:
             project = parse_project(doc, origin)
             _add(projects, project.name, project, origin, "AppProject")
@@ -114,7 +96,8 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
             raise ConfigError(
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
                 hint=f"use kind Application ({' or '.join(API_VERSIONS)}), Cluster "
-                f"({CLUSTER_API_VERSION}) or AppProject ({PROJECT_API_VERSIONS[0]})",
+                f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret) or AppProject "
+                f"({PROJECT_API_VERSIONS[0]})",
             )
     declarations = Declarations(
         {k: v for k, (v, _) in apps.items()},

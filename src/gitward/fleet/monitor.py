@@ -1,0 +1,167 @@
+"""One cluster's health, from probes and from every request gitward's apps make.
+
+Why: one unreachable cluster must never slow the apps of the others. Once a request or a
+probe finds a cluster down, :meth:`ClusterMonitor.gate` says so and the cluster's client
+fails at once (no connect timeout per request); its apps report Unknown with the cause
+and back off. The probe keeps asking ``/version`` with a capped backoff; when it answers
+again, ``on_recovered`` queues the cluster's apps and :meth:`ClusterMonitor.sleep` wakes
+the watches that were waiting to retry, so everything converges without a restart.
+
+The transitions are pure (:func:`observe_success`, :func:`observe_failure`); the class
+adds the probe loop. Before: ``compose.connect`` builds one per connection and wires
+the client's observer to it. After: the API reads :attr:`ClusterMonitor.health`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gitward.errors import GitwardError, KubeError
+from gitward.model.cluster import ClusterHealth, ClusterState
+from gitward.ports import Clock
+
+log = logging.getLogger("gitward.fleet")
+
+UNAUTHORIZED = 401  # the server answered, and refused the credentials
+REFUSED = "401 Unauthorized: the API server refused gitward's credentials (expired token?)"
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    interval: float = 15.0  # seconds between probes of a Ready cluster
+    retry_initial: float = 0.5  # first probe delay once a cluster is down
+    retry_max: float = 5.0  # probes of a down cluster at most this far apart
+
+
+def observe_success(health: ClusterHealth, at: datetime, version: str = "") -> ClusterHealth:
+    """The cluster answered (a probe or any request)."""
+    changed = health.state is not ClusterState.READY
+    return dataclasses.replace(
+        health,
+        state=ClusterState.READY,
+        version=version or health.version,
+        last_contact=at,
+        since=at if changed else health.since,
+        failures=0,
+    )
+
+
+def observe_failure(
+    health: ClusterHealth, at: datetime, state: ClusterState, error: str
+) -> ClusterHealth:
+    """A probe or request failed; ``state`` says how (Unreachable, Unauthorized, ...)."""
+    contact = at if state is ClusterState.UNAUTHORIZED else health.last_contact
+    return dataclasses.replace(
+        health,
+        state=state,
+        last_error=error,
+        last_contact=contact,
+        since=at if health.state is not state else health.since,
+        failures=health.failures + 1,
+    )
+
+
+def classify(error: GitwardError) -> ClusterState:
+    """How a failed request leaves the cluster: no answer, or credentials refused."""
+    if isinstance(error, KubeError) and error.status == UNAUTHORIZED:
+        return ClusterState.UNAUTHORIZED
+    if error.transient:
+        return ClusterState.UNREACHABLE
+    return ClusterState.READY  # an answer (404, 409, 422 ...): the cluster is fine
+
+
+def probe_delay(health: ClusterHealth, settings: MonitorSettings) -> float:
+    """Seconds to the next probe: the interval when Ready, a capped backoff when not."""
+    if health.state is ClusterState.READY:
+        return settings.interval
+    delay = settings.retry_initial * 2.0 ** min(max(health.failures - 1, 0), 16)
+    return float(min(delay, settings.retry_max))
+
+
+class ClusterMonitor:
+    """The health of one cluster, its probe loop, and the gate its client asks."""
+
+    def __init__(
+        self,
+        health: ClusterHealth,
+        clock: Clock,
+        *,
+        settings: MonitorSettings | None = None,
+        on_recovered: Callable[[str], None] | None = None,
+    ) -> None:
+        self.health = health
+        self.clock = clock
+        self.settings = settings or MonitorSettings()
+        self.on_recovered = on_recovered
+        self._recovered = asyncio.Event()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.wall(), UTC)
+
+    # ------------------------------------------------------------------ observations
+
+    def succeeded(self, version: str = "") -> None:
+        was_usable = self.health.state is ClusterState.READY
+        self.health = observe_success(self.health, self._now(), version)
+        if not was_usable:
+            log.info("cluster %s is reachable again", self.health.name)
+            self._recovered.set()
+            self._recovered = asyncio.Event()
+            if self.on_recovered is not None:
+                self.on_recovered(self.health.name)
+
+    def failed(self, state: ClusterState, error: str) -> None:
+        if state is ClusterState.READY:  # an answer after all: only the request failed
+            self.succeeded()
+            return
+        if self.health.state is not state:
+            log.warning("cluster %s is %s: %s", self.health.name, state.value, error)
+        self.health = observe_failure(self.health, self._now(), state, error)
+
+    def observe_request(self, status: int, error: str = "") -> None:
+        """The kube client's observer: each request's HTTP status (0: no answer)."""
+        if status == 0:
+            self.failed(ClusterState.UNREACHABLE, error or "no answer")
+        elif status == UNAUTHORIZED:
+            self.failed(ClusterState.UNAUTHORIZED, REFUSED)
+        elif self.health.state is not ClusterState.READY:
+            self.succeeded()
+
+    def gate(self) -> str | None:
+        """Why requests to this cluster should not be sent now, or None to send them."""
+        health = self.health
+        if health.usable:
+            return None
+        since = health.since.strftime("%H:%M:%S") if health.since else "?"
+        return (
+            f"cluster {health.name!r} is {health.state.value} since {since} UTC "
+            f"({health.last_error}); retrying"
+        )
+
+    # ------------------------------------------------------------------ probing
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once when the cluster comes back (the watches' backoff)."""
+        recovered = self._recovered
+        try:
+            await asyncio.wait_for(recovered.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+
+    async def run(self, probe: Callable[[], Awaitable[str]]) -> None:
+        """Probe forever: ``probe`` returns the server version or raises GitwardError."""
+        while True:
+            try:
+                version = await probe()
+            except GitwardError as e:
+                state = classify(e)
+                refused = state is ClusterState.UNAUTHORIZED
+                self.failed(state, REFUSED if refused else e.message)
+            else:
+                self.succeeded(version)
+            await asyncio.sleep(probe_delay(self.health, self.settings))

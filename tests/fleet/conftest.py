@@ -46,8 +46,8 @@ def planes(
                 raise
         yield started
     finally:
-        for plane in started.values():
-            plane.down()
+        for broken in started.values():
+            broken.down()
 
 
 @contextlib.contextmanager

@@ -123,7 +123,7 @@ async def test_an_unreachable_cluster_is_retried_with_a_growing_delay(
     status = controller.observed(spec.name)
     assert status.sync_state is SyncState.UNKNOWN
     [condition] = status.conditions
-    assert condition.type == "ReconcileError"
+    assert condition.type == "ClusterUnreachable"  # Unknown, with the cause (issue 8)
     assert "is the cluster" in condition.message  # the hint says what to check
 
 

@@ -213,6 +213,8 @@ class Service:
     def _connect(self, name: str) -> compose.Connection:
         if name not in self.clusters:
             declared = self.declarations.clusters.get(name) if name else None
+            if name and declared is None:  # never the default in its place
+                raise ConfigError(f"cluster {name!r} is not declared (any more)")
             connection = compose.connect(
                 self.adapters,
                 declared,
@@ -242,15 +244,23 @@ class Service:
         and connect again to one whose connection settings changed (labels alone: no)."""
         for name, connection in list(self.clusters.items()):
             declared = self.declarations.clusters.get(name) if name else None
-            if name and (
-                declared is None
-                or connection.spec is None
-                or declared.connection() != connection.spec.connection()
-            ):
-                del self.clusters[name]
-                self._tasks.append(asyncio.create_task(connection.close()))
+            if declared is None or connection.spec is None:
+                continue  # the default, or no longer declared: see _drop_undeclared
+            if declared.connection() != connection.spec.connection():
+                self._close(name)
+            else:
+                connection.spec = declared  # new labels, same connection
         for name in self.declarations.clusters:
             self._connect(name)
+
+    def _drop_undeclared(self) -> None:
+        """Close clusters no longer declared, once their apps have been removed."""
+        for name in [n for n in self.clusters if n and n not in self.declarations.clusters]:
+            self._close(name)
+
+    def _close(self, name: str) -> None:
+        connection = self.clusters.pop(name)
+        self._tasks.append(asyncio.create_task(connection.close()))
 
     def cluster_entries(self) -> list[ClusterEntry]:
         """Every connected cluster's health and declaration, by name (``/clusters``)."""
@@ -275,6 +285,7 @@ class Service:
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
         await self.controller.set_apps(loaded.declarations.apps, uninstall=self._uninstall)
+        self._drop_undeclared()
         if changed:  # judge every app again with the new rules; nothing is synced for it
             for name in self.controller.names():
                 self.controller.trigger(name, Trigger.HEALTH)

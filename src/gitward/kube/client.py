@@ -155,11 +155,12 @@ class KubeClient:
             except httpx.TransportError as e:
                 if self.observer is not None:
                     self.observer(label, time.monotonic() - started, 0)
-                described = _describe(e, self._http.timeout.read)
+                described = connection.describe(e, self._http.timeout.read)
+                failed = f"{method} {path} failed: {described}"
                 if self.on_unreachable is not None:
-                    self.on_unreachable(described)
+                    self.on_unreachable(failed)
                 raise UnreachableError(
-                    f"{method} {path} failed: {described}",
+                    failed,
                     subject=subject,
                     hint=f"is the cluster {self._name!r} running and reachable? "
                     "check --kubeconfig and --context",
@@ -211,17 +212,18 @@ class KubeClient:
                 if rest := b"".join(parts).strip():
                     yield rest
         except (httpx.TransportError, httpx.DecodingError) as e:
-            described = _describe(e, read_timeout)
+            failed = f"{label} {path} failed: {connection.describe(e, read_timeout)}"
             if self.on_unreachable is not None and isinstance(e, httpx.TransportError):
-                self.on_unreachable(described)
+                self.on_unreachable(failed)
             raise UnreachableError(
-                f"{label} {path} failed: {described}",
+                failed,
                 hint=f"is the cluster {self._name!r} running and reachable?",
             ) from e
 
     def _check_gate(self, subject: str | None) -> None:
         if self.gate is not None and (reason := self.gate()):
-            raise UnreachableError(reason, subject=subject)
+            hint = "gitward retries by itself; `gitward cluster list` shows each cluster's health"
+            raise UnreachableError(reason, subject=subject, hint=hint)
 
     async def _get_json(
         self, path: str, accept: str | None = None, *, gated: bool = True
@@ -392,11 +394,3 @@ def _status(response: httpx.Response) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {"message": response.text[:500]}
     return data if isinstance(data, dict) else {"message": str(data)[:500]}
-
-
-def _describe(error: Exception, read_timeout: float | None) -> str:
-    """The transport error in words: httpx's timeouts carry no message of their own."""
-    detail = str(error) or "no detail"
-    if isinstance(error, httpx.ReadTimeout) and read_timeout is not None:
-        detail = f"no answer within {read_timeout:g}s (the API server or its etcd may hang)"
-    return f"{type(error).__name__}: {detail}"

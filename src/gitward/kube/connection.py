@@ -84,3 +84,11 @@ def _refuse_untrusted(kubeconfig: Path, untrusted: tuple[Path, ...]) -> None:
                 "files from repositories: it is refused (a kubeconfig can run commands)",
                 hint="point the Cluster at a kubeconfig the operator placed outside the cache",
             )
+
+
+def describe(error: Exception, read_timeout: float | None) -> str:
+    """A transport error in words: httpx's timeouts carry no message of their own."""
+    detail = str(error) or "no detail"
+    if isinstance(error, httpx.ReadTimeout) and read_timeout is not None:
+        detail = f"no answer within {read_timeout:g}s (the API server or its etcd may hang)"
+    return f"{type(error).__name__}: {detail}"

@@ -95,9 +95,14 @@ def git_source(settings: Settings) -> GitRepositorySource:
     )
 
 
-def renderer(progress: Progress | None = None) -> ManifestRenderer:
+def renderer(progress: Progress | None = None, cache_dir: Path | None = None) -> ManifestRenderer:
+    """The renderer; chart dependencies are built into ``<cache_dir>/charts``."""
     return ManifestRenderer(
-        RenderTools(kustomize=tool("kustomize", progress), helm=tool("helm", progress))
+        RenderTools(
+            kustomize=tool("kustomize", progress),
+            helm=tool("helm", progress),
+            chart_cache=(cache_dir or default_cache_dir()) / "charts",
+        )
     )
 
 
@@ -122,7 +127,7 @@ def engine(
     credentials = settings.credentials
     return Engine(
         shared_git or git_source(settings),
-        shared_renderer or renderer(progress),
+        shared_renderer or renderer(progress, settings.cache_dir),
         cluster,
         inventory=InventoryStore(
             cluster, settings.inventory_namespace, field_manager=settings.field_manager

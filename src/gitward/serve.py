@@ -126,7 +126,7 @@ class Service:
             log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
         self.store = await compose.store(adapters, self.clock, s.db_url)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
-        self.renderer = compose.renderer()
+        self.renderer = compose.renderer(cache_dir=adapters.cache_dir)
         self.config = ConfigSource(s.config, self.git)
         self.policy = compose.policy_source(
             s.policies,

@@ -160,7 +160,9 @@ class SourceSpec:
     chart: str | None = None
     # An OCI artifact (``repo_url`` ``oci://host/repo`` and no ``chart``): which layer.
     layer_selector: LayerSelector | None = None
-    plain_http: bool = False  # talk HTTP, not HTTPS, to the registry or chart repository
+    # Talk HTTP, not HTTPS, to the registry (for a Git source: to the OCI registries of
+    # its charts' dependencies).
+    plain_http: bool = False
     # A Secret (in gitward's namespace) with ``username``/``password`` and/or ``ca.crt``
     # for the registry or chart repository, as Flux's ``secretRef``/``certSecretRef``.
     secret_ref: str | None = None

@@ -4,9 +4,10 @@ The chart is rendered as Argo CD renders it: release name (default: the applicat
 name), ``--namespace`` of the destination, the target cluster's version and API versions
 for ``.Capabilities``, ``--include-crds`` unless ``skip_crds``, the values files (relative
 to the chart directory, each confined to the repository) and then the inline values,
-which win. There is no network (:mod:`gitward.render.process`) and no
-``helm dependency update``: a dependency missing from ``charts/`` is reported before
-Helm runs, with what to do about it.
+which win. ``helm template`` has no network (:mod:`gitward.render.process`). A
+dependency missing from ``charts/`` is built once by :mod:`gitward.render.helmdeps`
+(``helm dependency build``, cached by the dependencies' digest) when the renderer has a
+dependency cache, and reported before Helm runs, with what to do, when it has none.
 
 Hooks: ``helm.sh/hook`` annotations are kept; the plan stage maps them to phases.
 Test hooks (``test``, ``test-success``, ``test-failure``) are dropped, for two reasons:
@@ -36,6 +37,7 @@ from gitward.loading import load_one
 from gitward.model import HelmOptions, Resource, SourceLocation
 from gitward.paths import check_tree_symlinks, confine
 from gitward.render.directory import repo_path
+from gitward.render.helmdeps import build_dependencies, chart_with_dependencies
 from gitward.render.parse import Locate, parse_yaml
 from gitward.render.process import offline_environment, run_tool
 
@@ -54,6 +56,8 @@ class HelmRun:
     api_versions: tuple[str, ...]
     search_path: str
     timeout: float
+    dependency_cache: Path | None = None  # None: missing dependencies are an error
+    plain_http: bool = False  # OCI chart dependencies over HTTP (a registry without TLS)
 
 
 def _declared_dependencies(chart_dir: Path, label: str) -> list[dict[str, Any]]:
@@ -71,21 +75,48 @@ def _declared_dependencies(chart_dir: Path, label: str) -> list[dict[str, Any]]:
     return found
 
 
-def check_dependencies(chart_dir: Path, label: str) -> None:
-    """Refuse a chart whose declared dependencies are not vendored in ``charts/``."""
+def missing_dependencies(chart_dir: Path, label: str) -> list[dict[str, Any]]:
+    """The declared dependencies of the chart that are not vendored in ``charts/``."""
     charts = chart_dir / "charts"
     present = {p.name for p in charts.iterdir()} if charts.is_dir() else set()
+    missing = []
     for dep in _declared_dependencies(chart_dir, label):
         name = str(dep.get("name", ""))
         if name in present or any(p.startswith(f"{name}-") and p.endswith(".tgz") for p in present):
             continue
+        missing.append(dep)
+    return missing
+
+
+def check_dependencies(chart_dir: Path, label: str) -> None:
+    """Refuse a chart whose declared dependencies are not vendored in ``charts/``."""
+    for dep in missing_dependencies(chart_dir, label):
         raise RenderError(
-            f"chart dependency {name!r} (version {dep.get('version', '?')}) is declared "
-            "but missing from charts/; gitward renders without network and does not "
-            "download dependencies",
+            f"chart dependency {dep.get('name', '')!r} (version {dep.get('version', '?')}) "
+            "is declared but missing from charts/, and this renderer has no dependency cache",
             location=f"{label}/Chart.yaml",
             hint=f"run `helm dependency build {label}` and commit the charts/ directory",
         )
+
+
+def _with_dependencies(chart_dir: Path, label: str, run: HelmRun, home: Path) -> Path:
+    """The chart to render: itself, or a private copy with its dependencies built."""
+    if run.dependency_cache is None:
+        check_dependencies(chart_dir, label)
+        return chart_dir
+    if not missing_dependencies(chart_dir, label):
+        return chart_dir
+    archives = build_dependencies(
+        chart_dir,
+        _declared_dependencies(chart_dir, label),
+        helm=run.helm,
+        cache=run.dependency_cache,
+        label=label,
+        search_path=run.search_path,
+        timeout=run.timeout,
+        plain_http=run.plain_http,
+    )
+    return chart_with_dependencies(chart_dir, archives, home)
 
 
 def value_file_args(
@@ -214,10 +245,10 @@ def render_helm(
     if not (chart_dir / "Chart.yaml").is_file():
         raise RenderError("no Chart.yaml in this directory", location=chart_path)
     check_tree_symlinks(real_root, chart_dir)
-    check_dependencies(chart_dir, chart_path)
-    argv = helm_argv(run, chart_dir, options)
-    argv += value_file_args(real_root, chart_path, options.value_files, refs)
+    values = value_file_args(real_root, chart_path, options.value_files, refs)
     with tempfile.TemporaryDirectory(prefix="gitward-helm-") as home:
+        chart = _with_dependencies(chart_dir, chart_path, run, Path(home) / "chart")
+        argv = helm_argv(run, chart, options) + values
         if options.values:
             inline = Path(home) / "inline-values.yaml"
             inline.write_text(options.values, encoding="utf-8")

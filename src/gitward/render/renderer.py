@@ -48,6 +48,9 @@ class RenderTools:
     helm: Path
     search_path: str = DEFAULT_SEARCH_PATH
     plaintext_dir: Path = DEFAULT_PLAINTEXT_DIR  # a tmpfs for decrypted kustomize inputs
+    # Where chart dependencies built by ``helm dependency build`` are kept, by digest;
+    # None: a chart whose dependencies are not vendored in charts/ is an error.
+    chart_cache: Path | None = None
 
 
 def detect_renderer(root: Path, app_path: str) -> RendererKind:
@@ -134,6 +137,8 @@ class ManifestRenderer:
             api_versions=request.api_versions,
             search_path=self._tools.search_path,
             timeout=self._timeout,
+            dependency_cache=self._tools.chart_cache,
+            plain_http=request.source.plain_http,
         )
         refs = {name: root for name, root, _ in request.refs}
         return render_helm(request.root, request.source.path, options, run, refs)

@@ -217,9 +217,8 @@ def _check_source(r: _Reader, source: SourceSpec) -> None:
     kind = source.kind()
     if source.layer_selector is not None and kind is not SourceKind.OCI_ARTIFACT:
         raise r.fail("layerSelector", "applies only to an oci:// repoURL without a chart")
-    if kind is SourceKind.GIT and (source.plain_http or source.secret_ref):
-        field = "plainHTTP" if source.plain_http else "secretRef"
-        raise r.fail(field, "applies only to Helm repositories and OCI registries")
+    if kind is SourceKind.GIT and source.secret_ref:
+        raise r.fail("secretRef", "applies only to Helm repositories and OCI registries")
 
 
 def _layer_selector(r: _Reader) -> LayerSelector:

@@ -49,6 +49,7 @@ from gitward.model.resource import (
     split_api_version,
 )
 from gitward.model.revision import Revision
+from gitward.model.trust import SignedCommit, TrustedKeys, Verification, VerifyMode
 
 __all__ = [
     "HEALTHY",
@@ -88,12 +89,16 @@ __all__ = [
     "ResourceKey",
     "RetryPolicy",
     "Revision",
+    "SignedCommit",
     "SourceKind",
     "SourceLocation",
     "SourceSpec",
     "Step",
     "SyncOption",
     "SyncPolicy",
+    "TrustedKeys",
+    "Verification",
+    "VerifyMode",
     "split_api_version",
     "worst",
 ]

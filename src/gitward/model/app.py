@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gitward.model.keys import Decryption
+from gitward.model.trust import Verification
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ class SourceSpec:
     ref: str | None = None
     # False for a source that only lends its files to others (a ``ref`` without a path).
     renders: bool = True
+    # Deploy only commits signed by these keys (Flux's GitRepository spec.verify).
+    verify: Verification | None = None
 
     def kind(self) -> SourceKind:
         """Git, unless ``chart`` is set or the URL is ``oci://`` (Argo CD's rules).

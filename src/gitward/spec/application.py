@@ -35,6 +35,7 @@ from gitward.spec.sources import (
     parse_sources,
     source_ref,
 )
+from gitward.spec.trust import parse_verify
 
 API_VERSIONS = ("gitward.dev/v1alpha1", "argoproj.io/v1alpha1")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -187,6 +188,7 @@ def _source(r: _Reader) -> SourceSpec:
     directory, helm, kustomize = r.child("directory"), r.child("helm"), r.child("kustomize")
     layers = r.child("layerSelector")
     chart, path, ref = r.str_("chart"), r.str_("path"), source_ref(r)
+    verify = r.child("verify")
     result = SourceSpec(
         repo_url=r.str_("repoURL", required=True) or "",
         path=path or ".",
@@ -202,6 +204,7 @@ def _source(r: _Reader) -> SourceSpec:
         layer_selector=_layer_selector(layers) if layers else None,
         plain_http=r.bool_("plainHTTP"),
         secret_ref=_secret_ref(r.child("secretRef")),
+        verify=parse_verify(verify) if verify else None,
     )
     _check_source(r, result)
     r.finish()
@@ -217,6 +220,8 @@ def _check_source(r: _Reader, source: SourceSpec) -> None:
     kind = source.kind()
     if source.layer_selector is not None and kind is not SourceKind.OCI_ARTIFACT:
         raise r.fail("layerSelector", "applies only to an oci:// repoURL without a chart")
+    if source.verify is not None and kind is not SourceKind.GIT:
+        raise r.fail("verify", "applies only to Git repositories (commit signatures)")
     if kind is SourceKind.GIT and source.secret_ref:
         raise r.fail("secretRef", "applies only to Helm repositories and OCI registries")
 

@@ -18,7 +18,8 @@ tried again only for a new commit, a changed declaration or a person's refresh o
     │   └── ComponentStartError    one component died or never became ready
     ├── SourceError                Git: unreachable (transient), auth, unknown revision
     │   ├── RevisionNotFoundError  the branch, tag, SHA or semver range matched nothing
-    │   └── PathEscapeError        a path or symlink points outside the repository
+    │   ├── PathEscapeError        a path or symlink points outside the repository
+    │   └── SignatureError         a commit is unsigned or not signed by a trusted key
     ├── RenderError                a manifest could not be turned into objects (file, line)
     │   ├── DuplicateObjectError   two sources render the same object
     │   └── DecryptionError        an encrypted file: no key for it, or tampered (MAC)
@@ -116,6 +117,25 @@ class RevisionNotFoundError(SourceError):
 
 class PathEscapeError(SourceError):
     """A path, or a symlink on the way to it, leads outside the repository."""
+
+
+class SignatureError(SourceError):
+    """A commit the app would deploy is unsigned, or not signed by a key it trusts.
+
+    Permanent: the same commit never verifies later; a new commit or new keys are
+    needed. ``sha`` and ``reason`` are kept apart so callers can name the app first.
+    """
+
+    def __init__(self, sha: str, reason: str, *, subject: str = "") -> None:
+        prefix = f"{subject}: " if subject else ""
+        super().__init__(
+            f"{prefix}commit {sha} is refused: {reason}; nothing from it is applied",
+            hint="sign the commit with a trusted key, or list the signer's public key in "
+            "spec.source.verify",
+            transient=False,
+        )
+        self.sha = sha
+        self.reason = reason
 
 
 class RenderError(GitwardError):

@@ -22,6 +22,7 @@ from gitward.model import (
     Resource,
     ResourceKey,
     Revision,
+    SignedCommit,
     SourceSpec,
 )
 from gitward.model.history import (
@@ -138,6 +139,12 @@ class GitSource(Protocol):
         self, source: SourceSpec, revision: Revision, credentials: RepoCredentials | None = None
     ) -> Path:
         """``checkout`` for any source kind; for a chart, the chart's directory."""
+        ...
+
+    def signed_commit(
+        self, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> SignedCommit:
+        """The commit's signature (None: unsigned) and the bytes it covers."""
         ...
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from gitward.model import RepoCredentials, Revision, SourceSpec
+from gitward.model import RepoCredentials, Revision, SignedCommit, SourceSpec
 from gitward.ports import GitSource
 
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -134,3 +134,8 @@ class TimedGit:
         self, source: SourceSpec, revision: Revision, credentials: RepoCredentials | None = None
     ) -> Path:
         return self.git.checkout_source(source, revision, credentials)
+
+    def signed_commit(
+        self, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> SignedCommit:
+        return self.git.signed_commit(revision, credentials)

@@ -58,6 +58,7 @@ from gitward.ports import (
 from gitward.reconcile.decryption import app_keys
 from gitward.reconcile.planning import plan_for
 from gitward.reconcile.source import render_revision, resolve_revision
+from gitward.reconcile.trust import TrustCheck
 
 if TYPE_CHECKING:
     from gitward.observe.health import HealthEvaluator, HealthLibrary
@@ -143,6 +144,7 @@ class Engine:
         self.live = live
         self.policy = policy or AllowAll()
         self.keys = keys or DecryptionKeys()  # for every app; each may add its own Secret's
+        self.trust = TrustCheck()  # signature verdicts, remembered per commit and keys
         self._evaluators: dict[tuple[HealthRule, ...], HealthEvaluator] = {}
         self._health_library: HealthLibrary | None = None  # None: installed_library()
 
@@ -220,8 +222,11 @@ class Engine:
     # ------------------------------------------------------------------ look: stages
 
     async def resolve(self, app: AppSpec) -> Revision:
-        """Source: the commit to sync (:mod:`gitward.source`)."""
-        return await resolve_revision(self.git, app, self.credentials(app.source.repo_url))
+        """Source: the commit to sync, refused unless signed when the app asks
+        (:mod:`gitward.source`, :mod:`gitward.reconcile.trust`)."""
+        credentials = self.credentials(app.source.repo_url)
+        revision = await resolve_revision(self.git, app, credentials)
+        return await self.trust.verify(self.git, self.cluster, app, revision, credentials)
 
     async def render(self, app: AppSpec, revision: Revision) -> list[Resource]:
         """Render: the objects at ``revision``, for this cluster (:mod:`gitward.render`)."""

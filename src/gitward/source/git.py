@@ -13,12 +13,13 @@ neither the network nor the mirror. All calls block; callers run them in threads
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import pygit2
 
 from gitward.errors import RevisionNotFoundError, SourceError
-from gitward.model import RepoCredentials, Revision, SourceKind, SourceSpec
+from gitward.model import RepoCredentials, Revision, SignedCommit, SourceKind, SourceSpec
 from gitward.source.addresses import AddressPolicy
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT, Fetcher
 from gitward.source.mirror import Mirror
@@ -97,13 +98,7 @@ class GitRepositorySource:
         if target.is_dir():
             return target
         repo = parse_repo_url(revision.repo_url)
-        mirror = Mirror(self._cache_dir, repo, self._fetcher)
-        git = mirror.open()
-        if git is None or not has_commit(git, revision.sha):
-            self._addresses.check(repo)
-            git = mirror.update(credentials)
-            if not has_commit(git, revision.sha):
-                raise _not_found(git, repo, revision.sha)
+        git = self._holding(repo, revision.sha, credentials)
         label = f"commit {revision.short} of {repo.safe}"
         try:
             return extract_tree(git, revision.sha, self._trees, label)
@@ -118,6 +113,38 @@ class GitRepositorySource:
                 hint="check that the cache directory is writable and has free space",
                 transient=True,
             ) from e
+
+    def signed_commit(
+        self, revision: Revision, credentials: RepoCredentials | None = None
+    ) -> SignedCommit:
+        """The commit at ``revision.sha`` split into its signature and the bytes it signs."""
+        repo = parse_repo_url(revision.repo_url)
+        git = self._holding(repo, revision.sha, credentials)
+        try:
+            commit = git[revision.sha].peel(pygit2.Commit)
+            # The stubs say bytes; libgit2 gives (None, None) for an unsigned commit.
+            signature, payload = cast(tuple[bytes | None, bytes | None], commit.gpg_signature)
+        except (pygit2.GitError, KeyError, ValueError) as e:
+            raise SourceError(
+                f"reading commit {revision.short} of {repo.safe} failed: {e}",
+                hint="the mirror may be damaged; delete it from the cache to fetch it again",
+            ) from e
+        if signature is None:  # the payload is the whole commit object
+            return SignedCommit(revision.sha, git[revision.sha].read_raw(), None)
+        return SignedCommit(revision.sha, payload or b"", signature.decode(errors="replace"))
+
+    def _holding(
+        self, repo: RepoURL, sha: str, credentials: RepoCredentials | None
+    ) -> pygit2.Repository:
+        """The mirror of ``repo``, fetched first if it does not hold commit ``sha`` yet."""
+        mirror = Mirror(self._cache_dir, repo, self._fetcher)
+        git = mirror.open()
+        if git is None or not has_commit(git, sha):
+            self._addresses.check(repo)
+            git = mirror.update(credentials)
+            if not has_commit(git, sha):
+                raise _not_found(git, repo, sha)
+        return git
 
 
 def _resolve_or_explain(git: pygit2.Repository, repo: RepoURL, wanted: str) -> str:

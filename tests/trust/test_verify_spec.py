@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from gitward.errors import ConfigError
-from gitward.model import Verification, VerifyMode
+from gitward.model import Revision, Verification, VerifyMode
+from gitward.reconcile.trust import TrustCheck
 from gitward.spec import parse_application
 
 
@@ -66,3 +67,16 @@ def test_verify_is_refused_for_a_source_that_is_not_git() -> None:
 
     with pytest.raises(ConfigError, match=r"spec\.source\.verify applies only to Git"):
         parse_application(doc)
+
+
+async def test_verify_on_a_later_source_of_a_multi_source_app_is_refused_not_ignored() -> None:
+    doc = app(None)
+    first = {"repoURL": "https://git.example/web.git", "path": "."}
+    second = {"repoURL": "https://git.example/lib.git", "path": ".", "verify": {"keysFile": "k"}}
+    doc["spec"]["sources"] = [first, second]
+    del doc["spec"]["source"]
+    spec = parse_application(doc)
+    revision = Revision(first["repoURL"], "HEAD", "0" * 40)
+
+    with pytest.raises(ConfigError, match=r"spec\.sources\[\]\.verify is supported on"):
+        await TrustCheck().verify(cast(Any, None), cast(Any, None), spec, revision, None)

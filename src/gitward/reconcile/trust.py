@@ -44,6 +44,12 @@ class TrustCheck:
         credentials: RepoCredentials | None,
     ) -> Revision:
         """``revision`` itself once verified (or when the app asks for no signature)."""
+        if any(s.verify is not None and s != app.source for s in app.all_sources()):
+            raise ConfigError(
+                f"{app.name}: spec.sources[].verify is supported on the app's first "
+                "rendering source only (the others are resolved at render time)",
+                hint="move verify to that source, or split the app",
+            )
         if app.source.verify is None:
             return revision
         keys = await trusted_keys(cluster, app)

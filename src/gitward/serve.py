@@ -40,6 +40,7 @@ from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCr
 from gitward.model.history import Trigger
 from gitward.observe.health import HealthLibrary
 from gitward.ports import SystemClock
+from gitward.reconcile.children import AppOfApps
 from gitward.reconcile.config import ConfigLocation, ConfigSource, Loaded
 from gitward.reconcile.controller import Controller, ControllerSettings
 from gitward.reconcile.metrics import Metrics, TimedGit
@@ -110,6 +111,8 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._server: uvicorn.Server | None = None
         self._http: asyncio.Task[None] | None = None
+        self._children_task: asyncio.Task[None] | None = None
+        self._children_dirty = False
         self.token_path: Path | None = None
         self.port = settings.port
 
@@ -126,7 +129,10 @@ class Service:
             log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
         self.store = await compose.store(adapters, self.clock, s.db_url)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
-        self.renderer = compose.renderer(cache_dir=adapters.cache_dir)
+        self.children = AppOfApps(  # app-of-apps: children found in renders
+            lambda: self.controller.apps, self._children_changed, asyncio.get_running_loop()
+        )
+        self.renderer = self.children.renderer(compose.renderer(cache_dir=adapters.cache_dir))
         self.config = ConfigSource(s.config, self.git)
         self.policy = compose.policy_source(
             s.policies,
@@ -284,14 +290,16 @@ class Service:
         self._reconnect_changed()
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
-        await self.controller.set_apps(loaded.declarations.apps, uninstall=self._uninstall)
+        apps = dict(loaded.declarations.apps)
+        apps |= self.children.children(apps)  # app-of-apps children (reconcile/children.py)
+        await self.controller.set_apps(apps, uninstall=self._uninstall)
         self._drop_undeclared()
         if changed:  # judge every app again with the new rules; nothing is synced for it
             for name in self.controller.names():
                 self.controller.trigger(name, Trigger.HEALTH)
         log.info(
             "loaded %d applications and %d clusters from %s",
-            len(loaded.declarations.apps),
+            len(apps),
             len(loaded.declarations.clusters),
             self.settings.config,
         )
@@ -320,6 +328,23 @@ class Service:
             connection.engine.use_health_library(library)
         log.info("health rules: %d from the config repository", len(loaded.health_rules))
         return not first
+
+    def _children_changed(self) -> None:
+        """A parent rendered other children: adopt them (reload reads them)."""
+        self._children_dirty = True
+        if self.ready_reason == "stopping":
+            return
+        if self._children_task is None or self._children_task.done():
+            self._children_task = asyncio.create_task(self._reload_children())
+            self._tasks = [t for t in self._tasks if not t.done()] + [self._children_task]
+
+    async def _reload_children(self) -> None:
+        while self._children_dirty:  # a change during a reload gets a reload of its own
+            self._children_dirty = False
+            try:
+                await self.reload()
+            except GitwardError as e:
+                log.error("adopting app-of-apps children failed: %s", e)  # noqa: TRY400
 
     async def _uninstall(self, spec: AppSpec) -> None:
         if spec.sync_policy.prune:

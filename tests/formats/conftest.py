@@ -33,3 +33,6 @@ def repo(tmp_path: Path) -> GitRepo:
 @pytest.fixture
 def other_repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "other")
+
+
+from tests.serve.conftest import serve  # noqa: E402, F401 - the serve fixture

@@ -38,7 +38,9 @@ from gitward.spec.sources import (
 from gitward.spec.trust import parse_verify
 
 API_VERSIONS = ("gitward.dev/v1alpha1", "argoproj.io/v1alpha1")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# DNS labels, dotted ("example.guestbook" in Argo CD's apps example); at most 63
+# characters, so that the name fits a label value.
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 # Argo CD fields that exist but that gitward does not implement yet.
 _NOT_YET = {
     "spec.source.plugin": "config management plugins",
@@ -142,7 +144,11 @@ def parse_application(doc: object, origin: str = "<application>") -> AppSpec:
     metadata = root.child("metadata") or _Reader({}, "metadata", origin)
     name = metadata.str_("name", required=True) or ""
     if not _NAME.match(name) or len(name) > 63:
-        raise metadata.fail("name", f"{name!r} must be a DNS label (lowercase letters, digits, -)")
+        raise metadata.fail(
+            "name",
+            f"{name!r} must be a DNS label (lowercase letters, digits, -; dots between "
+            "labels), at most 63 characters",
+        )
     spec = root.child("spec")
     if spec is None:
         raise root.fail("spec", "is required")

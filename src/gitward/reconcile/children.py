@@ -1,0 +1,168 @@
+"""App-of-apps: ``Application`` documents an app renders become apps gitward manages.
+
+Argo CD's app-of-apps pattern has a parent app whose source renders ``Application``
+objects; Argo CD's controller then manages them. gitward does not apply those objects
+(no Argo CD CRD is needed in the cluster): :class:`AppOfApps` wraps the renderer, takes
+the ``Application`` documents (Argo CD's ``argoproj.io/v1alpha1`` or gitward's
+``gitward.dev/v1alpha1``) out of every render, parses them like declared ones, and keeps
+them as the parent's children, each with ``owner = "Application/<parent>"``. The parent
+keeps the rest of its objects.
+
+``serve`` asks :meth:`AppOfApps.children` for the children of the apps it has (one call
+in its reload) and is called back when a render changed a parent's children: new
+children are then reconciled, and a child the parent no longer renders is removed and
+pruned per its own policy, as a declaration removed from Git is. A render that fails
+changes nothing: the children of the last good render stay.
+
+Mistakes are render errors on the parent, so nothing of that render is applied: a child
+that does not parse, a child with the name of another app (naming both), and
+``ApplicationSet`` documents, which a parent may not render yet.
+
+Before: the render stage (:class:`~gitward.ports.Renderer`). After: ``serve.reload``
+and the controller's ``set_apps``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Callable, Mapping
+
+from gitward.errors import ConfigError, RenderError
+from gitward.model import AppSpec, Resource
+from gitward.ports import Renderer, RenderRequest
+from gitward.spec import parse_application
+
+APPLICATION_GROUPS = frozenset({"argoproj.io", "gitward.dev"})
+MAX_DEPTH = 5  # parents of parents: an app-of-apps tree deeper than this is cut off
+
+
+def owner_of(parent: str) -> str:
+    return f"Application/{parent}"
+
+
+def _is(resource: Resource, kind: str) -> bool:
+    return resource.key.group in APPLICATION_GROUPS and resource.key.kind == kind
+
+
+class AppOfApps:
+    """The children each parent app rendered last, and the renderer that finds them.
+
+    ``known`` gives the apps serve has now (declared ones and generated ones), to refuse
+    a child named like one of them; ``changed`` is called (on the event loop) when a
+    render changed the children of a parent.
+    """
+
+    def __init__(
+        self,
+        known: Callable[[], Mapping[str, AppSpec]],
+        changed: Callable[[], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._known = known
+        self._changed = changed
+        self._loop = loop
+        self._lock = threading.Lock()
+        # parent -> source index key -> child name -> spec
+        self._rendered: dict[str, dict[object, dict[str, AppSpec]]] = {}
+
+    def renderer(self, inner: Renderer) -> Renderer:
+        """``inner``, with the children taken out of every render and remembered."""
+        return _ChildrenRenderer(inner, self)
+
+    def children(self, apps: Mapping[str, AppSpec]) -> dict[str, AppSpec]:
+        """The children of the parents among ``apps``, and theirs, to :data:`MAX_DEPTH`.
+
+        A child named like an app of ``apps`` is left out (its parent's render fails
+        with the reason, see :meth:`take`)."""
+        found: dict[str, AppSpec] = {}
+        parents = set(apps)
+        for _ in range(MAX_DEPTH):
+            new = {
+                name: spec
+                for parent in sorted(parents)
+                for name, spec in self._of(parent).items()
+                if name not in apps and name not in found
+            }
+            if not new:
+                break
+            found |= new
+            parents = set(new)
+        return found
+
+    def _of(self, parent: str) -> dict[str, AppSpec]:
+        with self._lock:
+            by_source = self._rendered.get(parent, {})
+            return {name: spec for part in by_source.values() for name, spec in part.items()}
+
+    def take(self, request: RenderRequest, resources: list[Resource]) -> list[Resource]:
+        """The objects of a render without its ``Application`` documents, which are
+        remembered as children of ``request.app_name``; a mistake fails the render."""
+        sets = [r for r in resources if _is(r, "ApplicationSet")]
+        if sets:
+            raise RenderError(
+                f"renders the ApplicationSet {sets[0].key.name!r}; an app rendering "
+                "ApplicationSets is not handled yet",
+                location=str(sets[0].source) if sets[0].source else request.app_name,
+                hint="declare the ApplicationSet beside gitward's other declarations",
+            )
+        documents = [r for r in resources if _is(r, "Application")]
+        children = {spec.name: spec for spec in (self._parse(request, r) for r in documents)}
+        self._check_names(request.app_name, children)
+        key = (request.source.repo_url, request.source.path, request.source.target_revision)
+        with self._lock:
+            by_source = self._rendered.setdefault(request.app_name, {})
+            before = by_source.get(key, {})
+            if children:
+                by_source[key] = children
+            else:
+                by_source.pop(key, None)
+        if before != children:
+            self._loop.call_soon_threadsafe(self._changed)
+        return [r for r in resources if not _is(r, "Application")]
+
+    def _parse(self, request: RenderRequest, document: Resource) -> AppSpec:
+        where = str(document.source) if document.source else request.app_name
+        try:
+            spec = parse_application(dict(document.body), origin=where)
+        except ConfigError as e:
+            raise RenderError(
+                f"renders an Application that gitward cannot read: {e}",
+                location=request.app_name,
+                hint="fix the Application in the parent's source",
+            ) from e
+        return dataclasses.replace(spec, owner=owner_of(request.app_name))
+
+    def _check_names(self, parent: str, children: Mapping[str, AppSpec]) -> None:
+        """A child may not take the name of the parent, of an app declared or generated
+        elsewhere, or of a child of another parent."""
+        known = self._known()
+        mine = owner_of(parent)
+        for name in children:
+            other = known.get(name)
+            if name == parent or (other is not None and other.owner != mine):
+                what = "the parent itself" if name == parent else _described(name, other)
+                raise RenderError(
+                    f"renders the Application {name!r}, but that name is taken by {what}",
+                    location=parent,
+                    hint="rename the child Application in the parent's source",
+                )
+
+
+def _described(name: str, spec: AppSpec | None) -> str:
+    if spec is None or spec.owner is None:
+        return f"the declared app {name!r}"
+    return f"the app {name!r} owned by {spec.owner}"
+
+
+class _ChildrenRenderer:
+    """A :class:`~gitward.ports.Renderer` that hands ``Application`` documents to
+    :class:`AppOfApps` instead of returning them as objects to apply."""
+
+    def __init__(self, inner: Renderer, children: AppOfApps) -> None:
+        self._inner = inner
+        self._children = children
+
+    def render(self, request: RenderRequest) -> list[Resource]:
+        return self._children.take(request, self._inner.render(request))

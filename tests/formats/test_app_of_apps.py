@@ -1,0 +1,161 @@
+"""App-of-apps under ``gitward serve``: Argo CD's ``apps`` example chart renders
+Applications; gitward manages them as children of the parent (no Argo CD CRD in the
+cluster), and removes a child its parent stops rendering."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gitward.kube.client import KubeClient
+from gitward.model import ResourceKey
+from gitward.reconcile.pipeline import SyncOptions
+from tests.engine.conftest import GitRepo
+from tests.serve.conftest import Running, Serve
+from tests.support.waiting import eventually
+
+from .conftest import EXAMPLES
+
+pytestmark = pytest.mark.cluster
+
+CHILDREN = ("guestbook", "helm-guestbook", "kustomize-guestbook")
+
+
+def _values(repo: GitRepo, namespace: str, children: tuple[str, ...]) -> str:
+    """The chart's configuration, as a user of the example writes it: their repository,
+    and the applications they want (each in a namespace of this test)."""
+    releases = {"helm-guestbook": {"helm": {"releaseName": "helm-guestbook"}}}
+    values = {
+        "config": {
+            "spec": {
+                "destination": {"server": "https://kubernetes.default.svc"},
+                "source": {"repoURL": str(repo.path), "targetRevision": "main"},
+            }
+        },
+        "applications": [
+            {"name": name, "namespace": f"{namespace}-{name}"[:63]}
+            | ({"tool": releases[name]} if name in releases else {})
+            for name in children
+        ],
+    }
+    return json.dumps(values)
+
+
+def _parent(name: str, repo: GitRepo, namespace: str) -> str:
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: {name}, namespace: argocd}}\n"
+        "spec:\n"
+        f"  source: {{repoURL: '{repo.path}', path: apps, targetRevision: main}}\n"
+        f"  destination: {{server: 'https://kubernetes.default.svc', namespace: {namespace}}}\n"
+        "  syncPolicy: {automated: {prune: true, selfHeal: true}}\n"
+    )
+
+
+async def _wait(running: Running, name: str, check: Any, timeout: float = 120) -> dict[str, Any]:
+    """The app once ``check`` holds; a child is unknown (404) until its parent rendered."""
+    result: dict[str, Any] = await eventually(
+        lambda: running.app(name),
+        check,
+        what=f"application {name}",
+        timeout=timeout,
+        ignoring=(AssertionError,),
+    )
+    return result
+
+
+def _failed(app: dict[str, Any]) -> bool:
+    return any(c["type"] == "ReconcileError" for c in app["conditions"])
+
+
+def _synced(app: dict[str, Any]) -> bool:
+    return bool(app["syncState"] == "Synced" and app["health"]["status"] == "Healthy")
+
+
+async def _in_sync(running: Running, name: str) -> bool:
+    spec = running.controller.apps[name]
+    look = await running.service.engine_for(spec).look(spec, SyncOptions())
+    return bool(look.in_sync)
+
+
+@pytest.fixture
+def example(repo: GitRepo, namespace: str) -> GitRepo:
+    for name in ("apps", *CHILDREN):
+        repo.copy(EXAMPLES / "argocd-example-apps" / name, name)
+    repo.write({"apps/values.yaml": _values(repo, namespace, CHILDREN)})
+    repo.commit()
+    return repo
+
+
+async def test_argo_cd_apps_example_children_are_synced_healthy_then_one_is_removed(
+    serve: Serve, example: GitRepo, cluster: KubeClient, namespace: str
+) -> None:
+    parent = f"apps-{namespace}"
+    running = await serve({"apps.yaml": _parent(parent, example, namespace)})
+
+    children = [f"example.{name}" for name in CHILDREN]
+    for child in children:
+        await _wait(running, child, _synced, timeout=180)
+        assert running.controller.apps[child].owner == f"Application/{parent}"
+        assert await _in_sync(running, child)
+    parent_status = await running.wait_app(parent, lambda a: a["syncState"] == "Synced")
+    assert parent_status["revision"]["live"] == example.git("rev-parse", "HEAD")
+    assert await _in_sync(running, parent)
+    deploy = ResourceKey("apps", "Deployment", f"{namespace}-kustomize-guestbook", "")
+    gone = ResourceKey(deploy.group, deploy.kind, deploy.namespace, "kustomize-guestbook-ui")
+    assert await cluster.get(gone) is not None
+    # Nothing of kind Application was applied: the cluster has no such CRD at all.
+    assert "argoproj.io/v1alpha1" not in await cluster.api_versions()
+
+    example.write({"apps/values.yaml": _values(example, namespace, CHILDREN[:2])})
+    example.commit("drop kustomize-guestbook")
+    status, _ = await running.push(example)
+    assert status == 200
+    await eventually(
+        lambda: "example.kustomize-guestbook" not in running.controller.apps,
+        what="the dropped child to be removed",
+        timeout=120,
+    )
+    await eventually(
+        lambda: cluster.get(gone), lambda live: live is None, what="its Deployment pruned"
+    )
+    assert set(children[:2]) <= set(running.controller.apps)
+
+
+async def test_a_child_named_like_a_declared_app_is_an_error_on_the_parent_naming_both(
+    serve: Serve, example: GitRepo, namespace: str
+) -> None:
+    parent = f"apps-{namespace}"
+    declared = (
+        "apiVersion: gitward.dev/v1alpha1\nkind: Application\n"
+        "metadata: {name: example.guestbook}\n"
+        f"spec:\n  source: {{repoURL: '{example.path}', path: guestbook}}\n"
+        f"  destination: {{namespace: {namespace}}}\n"
+    )
+    running = await serve(
+        {"apps.yaml": _parent(parent, example, namespace), "guestbook.yaml": declared}
+    )
+    app = await running.wait_app(parent, _failed, timeout=120)
+    [message] = [c["message"] for c in app["conditions"] if c["type"] == "ReconcileError"]
+    assert message.startswith(f"{parent}: renders the Application 'example.guestbook'")
+    assert "taken by the declared app 'example.guestbook'" in message
+    assert running.controller.apps["example.guestbook"].owner is None
+    assert "example.helm-guestbook" not in running.controller.apps
+
+
+async def test_an_application_set_rendered_by_a_parent_is_reported_on_the_parent(
+    serve: Serve, repo: GitRepo, namespace: str
+) -> None:
+    repo.write(
+        {
+            "root/set.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\n"
+            "metadata: {name: web}\nspec: {generators: [], template: {}}\n"
+        }
+    )
+    repo.commit()
+    parent = f"root-{namespace}"
+    running = await serve({"root.yaml": _parent(parent, repo, namespace).replace("apps", "root")})
+    app = await running.wait_app(parent, _failed, timeout=120)
+    assert "renders the ApplicationSet 'web'" in json.dumps(app)

@@ -42,8 +42,9 @@ from gitward.policy import catalog as catalogs
 from gitward.policy.report import AppReport, ValidationReport, to_json, to_junit, to_sarif
 from gitward.policy.schema import SchemaValidator
 from gitward.policy.set import PolicyChecker, with_namespaces
-from gitward.ports import GitSource, Renderer, RenderRequest
+from gitward.ports import GitSource, Renderer
 from gitward.reconcile.config import ConfigLocation, ConfigSource
+from gitward.reconcile.source import render_revision
 
 
 class ValidateFormat(StrEnum):
@@ -173,15 +174,7 @@ class ConfigRun:
         resolved = await asyncio.to_thread(self.git.resolve, repo, revision, self.credentials)
         apps = await self._apps(repo, resolved, path, config_path, namespace)
         same = {_normal(repo), *([_normal(repo_url)] if repo_url else [])}
-        pinned = [
-            dataclasses.replace(
-                app,
-                source=dataclasses.replace(app.source, repo_url=repo, target_revision=resolved.sha),
-            )
-            if _normal(app.source.repo_url) in same
-            else app
-            for app in apps
-        ]
+        pinned = [_pinned(app, same, repo, resolved.sha) for app in apps]
         rendered = []
         for app in pinned:
             raw, error = await self._render(app)
@@ -234,20 +227,19 @@ class ConfigRun:
             revision = await asyncio.to_thread(
                 self.git.resolve, app.source.repo_url, app.source.target_revision, self.credentials
             )
-            tree = await asyncio.to_thread(self.git.checkout, revision, self.credentials)
-            request = RenderRequest(
-                root=tree,
-                sha=revision.sha,
-                source=app.source,
-                app_name=app.name,
-                namespace=app.destination.namespace,
+            rendered = await render_revision(  # every source of a multi-source app
+                self.git,
+                self.renderer,
+                app,
+                revision,
+                self.credentials,
                 kube_version=self.catalog.kubernetes,
                 api_versions=_api_versions(self.catalog),
                 keys=self.keys,
             )
-            return await asyncio.to_thread(self.renderer.render, request), None
         except RenderError as e:
             return [], e.message
+        return rendered, None
 
 
 def _api_versions(catalog: catalogs.Catalog) -> tuple[str, ...]:
@@ -292,6 +284,19 @@ def _normal(url: str) -> str:
     text = url.strip().rstrip("/").lower().removesuffix(".git")
     local = Path(url)
     return str(local.resolve()) if "://" not in url and local.exists() else text
+
+
+def _pinned(app: AppSpec, same: set[str], repo: str, sha: str) -> AppSpec:
+    """``app`` with each of its sources in the repository under test pinned to ``sha``."""
+
+    def pin(source: SourceSpec) -> SourceSpec:
+        if _normal(source.repo_url) not in same:
+            return source
+        return dataclasses.replace(source, repo_url=repo, target_revision=sha)
+
+    return dataclasses.replace(
+        app, source=pin(app.source), sources=tuple(pin(s) for s in app.sources)
+    )
 
 
 def _order(v: Violation) -> tuple[int, str, str, str]:

@@ -159,3 +159,36 @@ async def test_an_application_set_rendered_by_a_parent_is_reported_on_the_parent
     running = await serve({"root.yaml": _parent(parent, repo, namespace).replace("apps", "root")})
     app = await running.wait_app(parent, _failed, timeout=120)
     assert "renders the ApplicationSet 'web'" in json.dumps(app)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (
+            "{parameters: [{name: 'replica count', value: '2'}]}",
+            "parameters[0].name 'replica count' is not a Helm value path",
+        ),
+        ("{valueFiles: [$config/prod.yaml]}", "names ref 'config', but no source has that ref"),
+    ],
+)
+async def test_a_child_with_bad_helm_options_is_an_error_on_the_parent_and_nothing_is_applied(
+    serve: Serve, repo: GitRepo, cluster: KubeClient, namespace: str, case: tuple[str, str]
+) -> None:
+    helm, message = case
+    child = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: bad-{namespace}}}\n"
+        f"spec:\n  source: {{repoURL: '{repo.path}', path: chart, helm: {helm}}}\n"
+        f"  destination: {{namespace: {namespace}}}\n"
+    )
+    plain = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: beside}\n"
+    repo.write({"root/child.yaml": child, "root/cm.yaml": plain})
+    repo.commit()
+    parent = f"root-{namespace}"
+    running = await serve({"root.yaml": _parent(parent, repo, namespace).replace("apps", "root")})
+    app = await running.wait_app(parent, _failed, timeout=120)
+    [error] = [c["message"] for c in app["conditions"] if c["type"] == "ReconcileError"]
+    assert "renders an Application that gitward cannot read" in error
+    assert message in error
+    assert f"bad-{namespace}" not in running.controller.apps
+    assert await cluster.get(ResourceKey("", "ConfigMap", namespace, "beside")) is None

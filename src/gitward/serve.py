@@ -111,8 +111,6 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._server: uvicorn.Server | None = None
         self._http: asyncio.Task[None] | None = None
-        self._children_task: asyncio.Task[None] | None = None
-        self._children_dirty = False
         self.token_path: Path | None = None
         self.port = settings.port
 
@@ -129,8 +127,8 @@ class Service:
             log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
         self.store = await compose.store(adapters, self.clock, s.db_url)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
-        self.children = AppOfApps(  # app-of-apps: children found in renders
-            lambda: self.controller.apps, self._children_changed, asyncio.get_running_loop()
+        self.children = AppOfApps(  # app-of-apps: children found in renders adopted by reload
+            lambda: self.controller.apps, self.reload, asyncio.get_running_loop()
         )
         self.renderer = self.children.renderer(compose.renderer(cache_dir=adapters.cache_dir))
         self.config = ConfigSource(s.config, self.git)
@@ -329,23 +327,6 @@ class Service:
         log.info("health rules: %d from the config repository", len(loaded.health_rules))
         return not first
 
-    def _children_changed(self) -> None:
-        """A parent rendered other children: adopt them (reload reads them)."""
-        self._children_dirty = True
-        if self.ready_reason == "stopping":
-            return
-        if self._children_task is None or self._children_task.done():
-            self._children_task = asyncio.create_task(self._reload_children())
-            self._tasks = [t for t in self._tasks if not t.done()] + [self._children_task]
-
-    async def _reload_children(self) -> None:
-        while self._children_dirty:  # a change during a reload gets a reload of its own
-            self._children_dirty = False
-            try:
-                await self.reload()
-            except GitwardError as e:
-                log.error("adopting app-of-apps children failed: %s", e)  # noqa: TRY400
-
     async def _uninstall(self, spec: AppSpec) -> None:
         if spec.sync_policy.prune:
             await self.engine_for(spec).uninstall(spec)
@@ -381,6 +362,8 @@ class Service:
             await self.controller.stop()
         if hasattr(self, "notifier"):
             await self.notifier.stop()
+        if hasattr(self, "children"):
+            self._tasks += self.children.close()  # a reload adopting children
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

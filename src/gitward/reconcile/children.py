@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
-from gitward.errors import ConfigError, RenderError
+from gitward.errors import ConfigError, GitwardError, RenderError
 from gitward.model import AppSpec, Resource
 from gitward.ports import Renderer, RenderRequest
 from gitward.spec import parse_application
 
+log = logging.getLogger("gitward.children")
 APPLICATION_GROUPS = frozenset({"argoproj.io", "gitward.dev"})
 MAX_DEPTH = 5  # parents of parents: an app-of-apps tree deeper than this is cut off
 
@@ -50,20 +52,23 @@ class AppOfApps:
     """The children each parent app rendered last, and the renderer that finds them.
 
     ``known`` gives the apps serve has now (declared ones and generated ones), to refuse
-    a child named like one of them; ``changed`` is called (on the event loop) when a
-    render changed the children of a parent.
+    a child named like one of them; ``reload`` (serve's) runs on ``loop`` when a render
+    changed the children of a parent, again if they changed while it ran.
     """
 
     def __init__(
         self,
         known: Callable[[], Mapping[str, AppSpec]],
-        changed: Callable[[], None],
+        reload: Callable[[], Awaitable[None]],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._known = known
-        self._changed = changed
+        self._reload = reload
         self._loop = loop
         self._lock = threading.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._dirty = False
+        self._closed = False
         # parent -> source index key -> child name -> spec
         self._rendered: dict[str, dict[object, dict[str, AppSpec]]] = {}
 
@@ -121,6 +126,27 @@ class AppOfApps:
         if before != children:
             self._loop.call_soon_threadsafe(self._changed)
         return [r for r in resources if not _is(r, "Application")]
+
+    def _changed(self) -> None:
+        """On the loop: reload, unless a reload started here is running (it goes again)."""
+        self._dirty = True
+        if self._closed:
+            return
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._reload_until_clean())
+
+    async def _reload_until_clean(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self._reload()
+            except GitwardError as e:
+                log.error("adopting app-of-apps children failed: %s", e)  # noqa: TRY400
+
+    def close(self) -> list[asyncio.Task[None]]:
+        """No more reloads; the one running, if any, for the caller to cancel."""
+        self._closed = True
+        return [self._task] if self._task is not None and not self._task.done() else []
 
     def _parse(self, request: RenderRequest, document: Resource) -> AppSpec:
         where = str(document.source) if document.source else request.app_name

@@ -20,6 +20,7 @@ import yaml
 from gitward.errors import ConfigError
 from gitward.loading import LimitExceeded, check_length, load_all
 from gitward.model import AppSpec
+from gitward.model.images import ImageAutomation
 from gitward.model.project import ProjectSpec
 from gitward.spec.application import API_VERSIONS, parse_application
 from gitward.spec.clusters import (  # ClusterSpec and parse_cluster: re-exported
@@ -29,6 +30,7 @@ from gitward.spec.clusters import (  # ClusterSpec and parse_cluster: re-exporte
     parse_argo_cluster_secret,
     parse_cluster,
 )
+from gitward.spec.images import is_image_document, parse_images
 from gitward.spec.project import PROJECT_API_VERSIONS, parse_project
 
 __all__ = [
@@ -46,6 +48,7 @@ class Declarations:
     apps: dict[str, AppSpec] = field(default_factory=dict)
     clusters: dict[str, ClusterSpec] = field(default_factory=dict)
     projects: dict[str, ProjectSpec] = field(default_factory=dict)
+    images: ImageAutomation = field(default_factory=ImageAutomation)  # Flux image automation
 
 
 def read_documents(path: Path, origin: str | None = None) -> list[object]:
@@ -74,6 +77,7 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
     apps: dict[str, tuple[AppSpec, str]] = {}
     clusters: dict[str, tuple[ClusterSpec, str]] = {}
     projects: dict[str, tuple[ProjectSpec, str]] = {}
+    documents = list(documents)  # read twice: image automation looks up GitRepositories
     for origin, doc in documents:
         if doc is None:
             continue
@@ -92,6 +96,8 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         elif kind == "AppProject" and api_version in PROJECT_API_VERSIONS:
             project = parse_project(doc, origin)
             _add(projects, project.name, project, origin, "AppProject")
+        elif is_image_document(doc):
+            continue  # parse_images, below
         else:
             raise ConfigError(
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
@@ -99,10 +105,12 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
                 f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret) or AppProject "
                 f"({PROJECT_API_VERSIONS[0]})",
             )
+    declared_apps = {k: v for k, (v, _) in apps.items()}
     declarations = Declarations(
-        {k: v for k, (v, _) in apps.items()},
+        declared_apps,
         {k: v for k, (v, _) in clusters.items()},
         {k: v for k, (v, _) in projects.items()},
+        parse_images(documents, declared_apps),
     )
     _check_references(declarations, {k: o for k, (_, o) in apps.items()})
     _check_projects(declarations)

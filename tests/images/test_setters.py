@@ -1,0 +1,111 @@
+"""Setter markers: the marked scalar changes, every other byte of the file stays."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from gitward.imageauto.setters import Change, Latest, edit_text, marker_of
+
+LATEST = {"apps:web": Latest("registry.local:5000/team/web", "1.2.0")}
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web  # the front end
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: registry.local:5000/team/web:1.0.0 # {"$imagepolicy": "apps:web"}
+
+        - name: sidecar
+          image: busybox:1.36   # not marked: never touched
+"""
+
+
+def test_a_marked_image_gets_the_new_reference_and_nothing_else_changes() -> None:
+    edited, changes = edit_text(DEPLOYMENT, LATEST, "deploy.yaml")
+
+    assert edited == DEPLOYMENT.replace(":1.0.0 #", ":1.2.0 #")
+    assert changes == [
+        Change(
+            "deploy.yaml",
+            10,
+            "registry.local:5000/team/web:1.0.0",
+            "registry.local:5000/team/web:1.2.0",
+            "apps:web",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            '  tag: 1.0.0 # {"$imagepolicy": "apps:web:tag"}',
+            '  tag: 1.2.0 # {"$imagepolicy": "apps:web:tag"}',
+        ),
+        (
+            '  repository: old/web # {"$imagepolicy": "apps:web:name"}',
+            '  repository: registry.local:5000/team/web # {"$imagepolicy": "apps:web:name"}',
+        ),
+        (
+            '    newTag: "1.0.0"   # {"$imagepolicy": "apps:web:tag"}',
+            '    newTag: "1.2.0"   # {"$imagepolicy": "apps:web:tag"}',
+        ),
+        (
+            '  - x:1 # {"$imagepolicy": "apps:web"}',
+            '  - registry.local:5000/team/web:1.2.0 # {"$imagepolicy": "apps:web"}',
+        ),
+        (
+            "  'image': 'a:1' #{\"$imagepolicy\":\"apps:web\"}",
+            "  'image': 'registry.local:5000/team/web:1.2.0' #{\"$imagepolicy\":\"apps:web\"}",
+        ),
+    ],
+)
+def test_tag_name_quoted_and_list_forms(line: str, expected: str) -> None:
+    edited, changes = edit_text(line, LATEST, "f.yaml")
+    assert edited == expected
+    assert len(changes) == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '  image: a:1 # {"$imagepolicy": "apps:other"}',  # a policy with no selection
+        '  image: a:1 # {"$imagepolicy": "apps:web:digest"}',  # a field gitward does not set
+        '  image: a:1 # {"$imagepolicy": apps:web}',  # not JSON
+        "  image: a:1 # imagepolicy apps:web",
+        '  image: registry.local:5000/team/web:1.2.0 # {"$imagepolicy": "apps:web"}',  # current
+    ],
+)
+def test_lines_that_are_left_alone(line: str) -> None:
+    assert edit_text(line, LATEST, "f.yaml") == (line, [])
+
+
+def test_kustomization_images_with_setters_stay_valid_yaml() -> None:
+    text = (
+        "resources: [deploy.yaml]\n"
+        "images:\n"
+        "  - name: web\n"
+        '    newName: registry.local:5000/team/web # {"$imagepolicy": "apps:web:name"}\n'
+        '    newTag: 1.0.0 # {"$imagepolicy": "apps:web:tag"}\n'
+    )
+    edited, changes = edit_text(text, LATEST, "kustomization.yaml")
+
+    assert [c.new for c in changes] == ["1.2.0"]  # the name was already current
+    assert yaml.safe_load(edited)["images"][0] == {
+        "name": "web",
+        "newName": "registry.local:5000/team/web",
+        "newTag": "1.2.0",
+    }
+
+
+def test_marker_forms() -> None:
+    assert marker_of('{"$imagepolicy": "ns:p"}') == ("ns:p", "")
+    assert marker_of('{"$imagepolicy": "ns:p:tag"}') == ("ns:p", "tag")
+    assert marker_of('{"$imagepolicy": "p"}') is None
+    assert marker_of('{"$other": "ns:p"}') is None

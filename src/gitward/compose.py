@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
@@ -44,12 +44,24 @@ from gitward.toolchain import Toolchain, default_cache_dir
 
 if TYPE_CHECKING:
     from gitward.kube.cache import LiveCache
+    from gitward.model.history import Trigger
+    from gitward.model.images import ImageAutomation
     from gitward.model.project import ProjectSpec
     from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
     from gitward.spec.clusters import ClusterSpec
     from gitward.store import Store
+
+
+class AppTrigger(Protocol):
+    """What image automation needs of the controller: queue the apps of a repository."""
+
+    def apps_for_push(
+        self, repo_urls: frozenset[str], normalize: Callable[[str], str]
+    ) -> list[str]: ...
+
+    def trigger(self, app: str, trigger: Trigger, actor: str = "gitward") -> None: ...
 
 
 @dataclass(frozen=True)
@@ -319,3 +331,26 @@ def notifier(path: Path | None, clock: Clock) -> Notifier:
     from gitward.notify import Notifier, NotifyConfig, load_config  # noqa: PLC0415 - serve only
 
     return Notifier(load_config(path) if path is not None else NotifyConfig(), clock=clock)
+
+
+def image_automation(
+    settings: Settings, images: Callable[[], ImageAutomation], apps: AppTrigger, interval: float
+) -> asyncio.Task[None]:
+    """Flux image automation for ``gitward serve``: a round every declared interval
+    (docs/image-automation.md); after a push, the apps deploying that repository are
+    queued as after a webhook. Imported here, on first use, so the CLI never pays."""
+    from gitward.imageauto.scan import ImageUpdater  # noqa: PLC0415
+    from gitward.model.history import Trigger  # noqa: PLC0415
+    from gitward.source.oci import list_tags  # noqa: PLC0415
+
+    def announce(repo_url: str) -> None:
+        for app in apps.apps_for_push(frozenset({repo_url}), lambda url: url):
+            apps.trigger(app, Trigger.WEBHOOK, "image-automation")
+
+    updater = ImageUpdater(
+        settings.cache_dir or default_cache_dir(),
+        list_tags,
+        git_credentials=lambda _url: settings.credentials,
+        announce=announce,
+    )
+    return asyncio.create_task(updater.run_forever(images, interval), name="image-automation")

@@ -156,6 +156,10 @@ class Service:
         await self.reload()
         await self.controller.start()
         self._tasks.append(asyncio.create_task(self._reload_loop(), name="config-reload"))
+        images = compose.image_automation(  # Flux image automation (docs/image-automation.md)
+            self.adapters, lambda: self.declarations.images, self.controller, s.poll_interval
+        )
+        self._tasks.append(images)
         await self._start_http()
         self.ready_reason = ""
 

@@ -45,12 +45,12 @@ from gitward.toolchain import Toolchain, default_cache_dir
 if TYPE_CHECKING:
     from gitward.kube.cache import LiveCache
     from gitward.model.history import Trigger
-    from gitward.model.images import ImageAutomation
     from gitward.model.project import ProjectSpec
     from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
     from gitward.spec.clusters import ClusterSpec
+    from gitward.spec.declarations import Declarations
     from gitward.store import Store
 
 
@@ -62,6 +62,19 @@ class AppTrigger(Protocol):
     ) -> list[str]: ...
 
     def trigger(self, app: str, trigger: Trigger, actor: str = "gitward") -> None: ...
+
+
+class ImageHost(Protocol):
+    """What image automation reads of ``gitward serve``: the declarations, the controller."""
+
+    @property
+    def declarations(self) -> Declarations: ...
+
+    @property
+    def controller(self) -> AppTrigger: ...
+
+
+IMAGE_ROUND_SECONDS = 300.0  # when no ImageRepository or automation declares an interval
 
 
 @dataclass(frozen=True)
@@ -333,9 +346,7 @@ def notifier(path: Path | None, clock: Clock) -> Notifier:
     return Notifier(load_config(path) if path is not None else NotifyConfig(), clock=clock)
 
 
-def image_automation(
-    settings: Settings, images: Callable[[], ImageAutomation], apps: AppTrigger, interval: float
-) -> asyncio.Task[None]:
+def image_automation(settings: Settings, service: ImageHost) -> asyncio.Task[None]:
     """Flux image automation for ``gitward serve``: a round every declared interval
     (docs/image-automation.md); after a push, the apps deploying that repository are
     queued as after a webhook. Imported here, on first use, so the CLI never pays."""
@@ -344,6 +355,7 @@ def image_automation(
     from gitward.source.oci import list_tags  # noqa: PLC0415
 
     def announce(repo_url: str) -> None:
+        apps = service.controller
         for app in apps.apps_for_push(frozenset({repo_url}), lambda url: url):
             apps.trigger(app, Trigger.WEBHOOK, "image-automation")
 
@@ -353,4 +365,5 @@ def image_automation(
         git_credentials=lambda _url: settings.credentials,
         announce=announce,
     )
-    return asyncio.create_task(updater.run_forever(images, interval), name="image-automation")
+    rounds = updater.run_forever(lambda: service.declarations.images, IMAGE_ROUND_SECONDS)
+    return asyncio.create_task(rounds, name="image-automation")

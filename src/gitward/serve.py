@@ -156,10 +156,7 @@ class Service:
         await self.reload()
         await self.controller.start()
         self._tasks.append(asyncio.create_task(self._reload_loop(), name="config-reload"))
-        images = compose.image_automation(  # Flux image automation (docs/image-automation.md)
-            self.adapters, lambda: self.declarations.images, self.controller, s.poll_interval
-        )
-        self._tasks.append(images)
+        self._tasks.append(compose.image_automation(self.adapters, self))  # image automation
         await self._start_http()
         self.ready_reason = ""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gitward.imageauto.setters import Change, Latest, edit_text, marker_of
 
@@ -109,3 +111,30 @@ def test_marker_forms() -> None:
     assert marker_of('{"$imagepolicy": "ns:p:tag"}') == ("ns:p", "tag")
     assert marker_of('{"$imagepolicy": "p"}') is None
     assert marker_of('{"$other": "ns:p"}') is None
+
+
+_LINES = st.sampled_from(
+    [
+        "kind: Deployment",
+        "  # a comment: with a colon",
+        "",
+        "    - name: web",
+        '      image: old/web:0.1 # {"$imagepolicy": "apps:web"}',
+        '      tag: "0.1"   # {"$imagepolicy": "apps:web:tag"}',
+        "  replicas: 2  # keep",
+        '  note: "# {\\"$imagepolicy\\": \\"apps:web\\"} in a string"',
+    ]
+)
+
+
+@given(st.lists(_LINES, max_size=20))
+def test_only_marked_lines_change_and_a_second_edit_changes_nothing(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    edited, changes = edit_text(text, LATEST, "f.yaml")
+
+    before, after = text.split("\n"), edited.split("\n")
+    assert len(before) == len(after)
+    changed = {i + 1 for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b}
+    assert changed == {c.line for c in changes}
+    assert all("$imagepolicy" in before[n - 1] for n in changed)
+    assert edit_text(edited, LATEST, "f.yaml") == (edited, [])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 from pathlib import Path
 
 import pytest
 
+from gitward.devcluster.pki import make_pki
 from gitward.errors import RevisionNotFoundError, SourceError
 from gitward.model import HelmOptions, RepoCredentials, SourceSpec
 from gitward.ports import RenderRequest
@@ -110,3 +112,22 @@ def test_basic_auth_is_sent_when_given_and_refused_clearly_when_not(
             GitRepositorySource(tmp_path / "c3").resolve_source(spec, wrong)
         assert "wrong-pass" not in str(info.value)
         assert "s3cret" not in str(info.value)
+
+
+def test_a_repository_behind_tls_from_a_private_ca_needs_that_ca(
+    tools: Tools, chart_packages: list[Path], tmp_path: Path, renderer: ManifestRenderer
+) -> None:
+    pki = make_pki(tmp_path / "pki")  # a CA and a certificate for 127.0.0.1
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(pki.serving_cert, pki.serving_key)
+    root = index_repository(tools, chart_packages, tmp_path / "tls", tmp_path / "home")
+    with StaticServer(root, tls=tls) as server:
+        spec = SourceSpec(server.url, chart="hello", target_revision="~1.0")
+        with pytest.raises(SourceError, match="TLS certificate is not trusted") as info:
+            GitRepositorySource(tmp_path / "c1").resolve_source(spec)
+        assert "ca.crt" in str(info.value.hint)
+        by_file = RepoCredentials(ca_file=str(pki.ca_cert))
+        by_text = RepoCredentials(ca_data=pki.ca_cert.read_text())  # as from a Secret
+        for n, creds in enumerate((by_file, by_text)):
+            source = GitRepositorySource(tmp_path / f"c{n + 2}")
+            assert render(source, renderer, spec, creds)["version"] == "1.0.0"

@@ -25,6 +25,7 @@ class RepoCredentials:
     # PEM certificates trusted (besides the system's) for HTTPS to Helm repositories
     # and OCI registries: a private CA.
     ca_file: str | None = None
+    ca_data: str | None = field(default=None, repr=False)  # the same as PEM text (a Secret's)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from gitward.ports import (
 )
 from gitward.reconcile.decryption import app_keys
 from gitward.reconcile.planning import plan_for
+from gitward.reconcile.registry_auth import source_credentials
 from gitward.reconcile.source import render_revision, resolve_revision
 from gitward.reconcile.trust import TrustCheck
 
@@ -224,22 +225,24 @@ class Engine:
     async def resolve(self, app: AppSpec) -> Revision:
         """Source: the commit to sync, refused unless signed when the app asks
         (:mod:`gitward.source`, :mod:`gitward.reconcile.trust`)."""
-        credentials = self.credentials(app.source.repo_url)
+        by_url = await source_credentials(self.cluster, app, self.credentials)
+        credentials = by_url(app.source.repo_url)
         revision = await resolve_revision(self.git, app, credentials)
         return await self.trust.verify(self.git, self.cluster, app, revision, credentials)
 
     async def render(self, app: AppSpec, revision: Revision) -> list[Resource]:
         """Render: the objects at ``revision``, for this cluster (:mod:`gitward.render`)."""
+        credentials = await source_credentials(self.cluster, app, self.credentials)
         return await render_revision(
             self.git,
             self.renderer,
             app,
             revision,
-            self.credentials(app.source.repo_url),
+            credentials(app.source.repo_url),
             kube_version=await self.cluster.server_version(),
             api_versions=tuple(await self.cluster.api_versions()),
             keys=self.keys + await app_keys(self.cluster, app),
-            credentials_for=self.credentials,
+            credentials_for=credentials,
         )
 
     def check_policy(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:

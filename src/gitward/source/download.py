@@ -118,19 +118,35 @@ class Downloader:
         self._addresses = addresses or AddressPolicy()
         self._clock = clock
         self._auth: dict[str, _Auth] = {}
+        self._openers: dict[bool, urllib.request.OpenerDirector] = {}
+
+    def _open(self, request: urllib.request.Request, timeout: float) -> HTTPResponse:
+        """Send ``request``. The TLS context is built on the first https request only:
+        loading the system's trust store takes a noticeable fraction of a second."""
+        tls = request.full_url.startswith("https://")
+        opener = self._openers.get(tls)
+        if opener is None:
+            handlers: list[urllib.request.BaseHandler] = [_CheckedRedirect(self._addresses)]
+            if tls:
+                handlers.append(urllib.request.HTTPSHandler(context=self._tls()))
+            opener = self._openers[tls] = urllib.request.build_opener(*handlers)
+        return opener.open(request, timeout=timeout)  # type: ignore[no-any-return]
+
+    def _tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
-        if self._creds.ca_file:
+        if self._creds.ca_file or self._creds.ca_data:
+            where = self._creds.ca_file or "ca.crt"
             try:
-                context.load_verify_locations(cafile=self._creds.ca_file)
-            except (OSError, ssl.SSLError) as e:
+                context.load_verify_locations(
+                    cafile=self._creds.ca_file, cadata=self._creds.ca_data
+                )
+            except (OSError, ssl.SSLError, ValueError) as e:
                 raise SourceError(
-                    f"cannot read the CA certificates in {self._creds.ca_file}: {e}",
-                    hint="give a PEM file with the certificate of the CA that signed the server's",
+                    f"cannot read the CA certificates in {where}: {e}",
+                    hint="give PEM text with the certificate of the CA that signed the server's",
+                    transient=False,
                 ) from e
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=context),
-            _CheckedRedirect(self._addresses),
-        )
+        return context
 
     def get(self, url: str, limits: Limits, *, what: str, accept: tuple[str, ...] = ()) -> Response:
         """The body of ``url``; ``what`` names it in errors ("index.yaml of <repo>")."""
@@ -188,7 +204,7 @@ class Downloader:
         if remaining <= 0:
             raise _timeout(what, timeout)
         try:
-            return self._opener.open(request, timeout=remaining)  # type: ignore[no-any-return]
+            return self._open(request, remaining)
         except urllib.error.HTTPError as e:
             if e.code == 401:
                 return e  # type: ignore[return-value]  # an HTTPError is a response
@@ -234,7 +250,7 @@ class Downloader:
         if self._has_creds():
             request.add_unredirected_header("Authorization", self._basic())
         try:
-            with self._opener.open(request, timeout=max(0.1, deadline - self._clock())) as r:
+            with self._open(request, max(0.1, deadline - self._clock())) as r:
                 body = r.read(_TOKEN_MAX)
         except urllib.error.HTTPError as e:
             raise SourceError(
@@ -332,8 +348,8 @@ def _network_error(e: BaseException, what: str, timeout: float) -> SourceError:
     if isinstance(reason, ssl.SSLCertVerificationError):
         return SourceError(
             f"{what}: the server's TLS certificate is not trusted ({reason.verify_message})",
-            hint="if the server uses a private CA, give its certificate (ca.crt in the "
-            "source's secretRef, or --ca-file)",
+            hint="if the server uses a private CA, give its certificate as ca.crt in the "
+            "Secret the source's secretRef names",
             transient=False,
         )
     return SourceError(

@@ -16,6 +16,7 @@ written anywhere but the cache, and nothing is cached before its digest checked 
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from gitward.errors import SourceError
@@ -73,9 +74,20 @@ class RegistrySource:
         self._timeout = timeout
         self._max_bytes = max_artifact_bytes
         self._addresses = addresses or AddressPolicy()
+        self._clients: dict[RepoCredentials | None, Downloader] = {}
+        self._lock = threading.Lock()
 
     def _http(self, credentials: RepoCredentials | None) -> Downloader:
-        return Downloader(credentials, addresses=self._addresses)
+        """One client per set of credentials, kept: its TLS context and tokens are reused."""
+        with self._lock:
+            found = self._clients.get(credentials)
+            if found is None:
+                if len(self._clients) >= 64:
+                    self._clients.clear()
+                found = self._clients[credentials] = Downloader(
+                    credentials, addresses=self._addresses
+                )
+            return found
 
     def _oci(self, source: SourceSpec, credentials: RepoCredentials | None) -> OciClient:
         url = source.repo_url.rstrip("/")

@@ -300,6 +300,8 @@ class AppSpec:
     # (then ``source`` is the first one that renders, the one whose revision the app
     # shows); empty for a single-source app.
     sources: tuple[SourceSpec, ...] = ()
+    # metadata.labels, sorted pairs: the web UI filters and shows apps by them.
+    labels: tuple[tuple[str, str], ...] = ()
 
     def all_sources(self) -> tuple[SourceSpec, ...]:
         """Every source of the app, ``(source,)`` for a single-source app."""

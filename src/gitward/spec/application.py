@@ -10,6 +10,7 @@ gitward does not implement yet is an error saying so — never silently ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -152,10 +153,20 @@ def parse_application(doc: object, origin: str = "<application>") -> AppSpec:
     spec = root.child("spec")
     if spec is None:
         raise root.fail("spec", "is required")
-    app = _app(name, spec)
+    app = dataclasses.replace(_app(name, spec), labels=_labels(metadata))
     for reader in (metadata, spec, root):
         reader.finish()
     return app
+
+
+def _labels(metadata: _Reader) -> tuple[tuple[str, str], ...]:
+    """``metadata.labels`` as sorted pairs (the web UI filters apps by them)."""
+    labels = metadata.data.get("labels") or {}
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise metadata.fail("labels", "must map label names to strings (quote numbers)")
+    return tuple(sorted(labels.items()))
 
 
 def _app(name: str, spec: _Reader) -> AppSpec:

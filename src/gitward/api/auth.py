@@ -37,6 +37,7 @@ from typing import Final, TextIO
 import yaml
 
 from gitward.api.errors import AuthError, ForbiddenError
+from gitward.api.roles import Grant
 from gitward.errors import ConfigError
 from gitward.loading import load_one
 
@@ -48,6 +49,7 @@ __all__ = [
     "Principal",
     "Role",
     "TokenAuthenticator",
+    "authenticator",
     "authorize",
     "ensure_admin_token",
     "load_tokens_file",
@@ -74,10 +76,25 @@ class Principal:
 
     name: str
     roles: frozenset[Role]
+    # Set when a role policy applies (serve --roles): these decide, per project.
+    grants: tuple[Grant, ...] | None = None
 
 
-def authorize(principal: Principal, action: str) -> None:
-    """Allow ``action`` (a verb such as ``get`` or ``sync``) or raise ForbiddenError."""
+def authorize(principal: Principal, action: str, project: str | None = None) -> None:
+    """Allow ``action`` (a verb such as ``get`` or ``sync``) or raise ForbiddenError.
+
+    ``project``: the project of the app acted on (None for lists). With a role policy
+    (:mod:`gitward.api.roles`) the principal's grants decide; otherwise its role.
+    """
+    if principal.grants is not None:
+        if any(g.allows(action, project) for g in principal.grants):
+            return
+        where = f" in project {project}" if project else ""
+        roles = ", ".join(g.role for g in principal.grants) or "no role"
+        raise ForbiddenError(
+            f"{principal.name} ({roles}) may not {action}{where}",
+            hint="ask an admin for a role that grants it in the role policy (serve --roles)",
+        )
     if Role.ADMIN in principal.roles:
         return
     if Role.VIEWER in principal.roles and action in READ_ACTIONS:
@@ -134,6 +151,17 @@ class TokenAuthenticator:
         if found is None:
             raise AuthError("the bearer token is not valid", hint="check or replace the token")
         return found
+
+
+def authenticator(admin_token: Path | None, tokens_file: Path | None) -> TokenAuthenticator:
+    """``serve``'s tokens: the admin token's file, and a tokens file's digests if given."""
+    digests: dict[str, Principal] = {}
+    if admin_token is not None:
+        admin = Principal("admin", frozenset({Role.ADMIN}))
+        digests[token_digest(admin_token.read_text().strip())] = admin
+    if tokens_file is not None:
+        digests.update(load_tokens_file(tokens_file))
+    return TokenAuthenticator.from_digests(digests)
 
 
 def _index(pairs: Iterable[tuple[str, Principal]]) -> tuple[tuple[bytes, Principal], ...]:

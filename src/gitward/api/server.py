@@ -26,6 +26,7 @@ from gitward.api.bodies import MAX_ACTION_BYTES, MAX_WEBHOOK_BYTES, read_body
 from gitward.api.clusters import ClusterSource, cluster_view
 from gitward.api.errors import BodyTooLargeError
 from gitward.api.replay import DeliveryLog
+from gitward.api.roles import RolePolicy, visible, with_grants
 from gitward.api.webhooks import (
     WebhookAuthError,
     WebhookPayloadError,
@@ -57,6 +58,7 @@ class ApiContext:
     on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
     clusters: ClusterSource = tuple  # each cluster's health (gitward.api.clusters)
+    roles: RolePolicy = field(default_factory=RolePolicy)  # serve --roles
 
 
 def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
@@ -91,7 +93,10 @@ def create_app(ctx: ApiContext) -> Starlette:
         async def endpoint(request: Request) -> Response:
             try:
                 principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
-                authorize(principal, action)
+                principal = with_grants(ctx.roles, principal)
+                name = request.path_params.get("name")
+                project = ctx.apps.declared(str(name)).project if name is not None else None
+                authorize(principal, action, project)
                 return await handler(request, principal)
             except (GitwardError, KeyError, ValueError) as e:
                 return _error_response(e)
@@ -149,7 +154,8 @@ class _Handlers:
 
     async def list_apps(self, request: Request, principal: Principal) -> Response:
         apps = [
-            await views.app_view(self.ctx.apps, self.ctx.store, n) for n in self.ctx.apps.names()
+            await views.app_view(self.ctx.apps, self.ctx.store, n)
+            for n in visible(principal.grants, self.ctx.apps)
         ]
         return JSONResponse({"items": apps})
 

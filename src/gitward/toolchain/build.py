@@ -87,6 +87,8 @@ class Toolchain:
             module = module_dir(tool.module)
             h.update((module / "go.mod").read_bytes())
             h.update((module / "go.sum").read_bytes())
+            for source in sorted(module.rglob("*.go")):  # a module's own commands (gomod/oidc)
+                h.update(source.read_bytes())
         return h.hexdigest()[:10]
 
     def tool_dir(self, tool: Tool) -> Path:

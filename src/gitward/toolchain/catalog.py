@@ -129,6 +129,17 @@ TOOLS: tuple[Tool, ...] = (
         "registry", "github.com/distribution/distribution/v3/cmd/registry", "v3.1.2", cold_minutes=3
     ),
     Tool("oras", "oras.land/oras/cmd/oras", "v1.3.6", cold_minutes=2),
+    # A real OpenID Connect provider for the web UI's single sign-on tests: zitadel/oidc's
+    # OpenID Provider built inside gomod/oidc by its ./provider command (binds 127.0.0.1,
+    # users from a file, a groups claim). Dex was the first choice; its module does not
+    # build from the proxy (docs/ui.md). Tests only, on demand.
+    Tool(
+        "oidc-provider",
+        "gitward.dev/toolchain/oidc/provider",
+        "v3.52.0",
+        module="oidc",
+        cold_minutes=2,
+    ),
 )
 
 CONTROL_PLANE_TOOLS = (
@@ -144,9 +155,10 @@ POLICY_TOOLS = ("opa",)
 SEALED_SECRETS_TOOLS = ("sealed-secrets-controller", "kubeseal")
 FORGE_TOOLS = ("gitea",)
 REGISTRY_TOOLS = ("registry", "oras")
+OIDC_TOOLS = ("oidc-provider",)
 # What `dev-cluster build` and the dev cluster build by default; policy, Sealed
 # Secrets and forge tools are built the first time something needs them.
-_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS + REGISTRY_TOOLS
+_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS + REGISTRY_TOOLS + OIDC_TOOLS
 ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in _ON_DEMAND)
 
 

@@ -25,13 +25,12 @@ import uvicorn
 
 from gitward import compose
 from gitward.api.auth import (
-    Principal,
-    Role,
-    TokenAuthenticator,
+    authenticator,
     ensure_admin_token,
     read_mounted_token,
 )
 from gitward.api.clusters import ClusterEntry
+from gitward.api.roles import load_role_policy
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.errors import ConfigError, GitwardError
@@ -48,6 +47,7 @@ from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.rollback import Rollbacks
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.spec.declarations import Declarations
+from gitward.ui.server import UiServer, UiSettings
 
 log = logging.getLogger("gitward.serve")
 
@@ -79,6 +79,9 @@ class ServeSettings:
     policies: tuple[Path, ...] = ()  # --policy: local files, loaded once
     policy_path: str | None = None  # --policy-path: a folder of the config location
     notifications: Path | None = None  # --notifications FILE (docs/notifications.md)
+    tokens_file: Path | None = None  # --tokens-file: more API tokens (digests) and roles
+    roles_file: Path | None = None  # --roles: roles per project (gitward.api.roles)
+    ui: UiSettings | None = None  # --ui-listen: the web UI on its own listener
 
     def compose(self) -> compose.Settings:
         """The one settings object every adapter of the service is built from."""
@@ -111,6 +114,7 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._server: uvicorn.Server | None = None
         self._http: asyncio.Task[None] | None = None
+        self.ui: UiServer | None = None
         self.token_path: Path | None = None
         self.port = settings.port
 
@@ -170,11 +174,10 @@ class Service:
             raise ConfigError(f"cannot read --webhook-secret-file {path}: {e.strerror}") from e
 
     async def _start_http(self) -> None:
-        token = self.token_path.read_text().strip() if self.token_path else ""
         context = ApiContext(
             apps=self.controller,
             store=self.store,
-            authenticator=TokenAuthenticator({token: Principal("admin", frozenset({Role.ADMIN}))}),
+            authenticator=authenticator(self.token_path, self.settings.tokens_file),
             metrics=self.metrics,
             rollbacks=Rollbacks(
                 self.controller,
@@ -188,6 +191,7 @@ class Service:
             warnings=lambda: self.health_warnings,
             on_config_push=self._config_pushed,
             clusters=self.cluster_entries,
+            roles=load_role_policy(self.settings.roles_file),
         )
         config = uvicorn.Config(
             create_app(context),
@@ -208,6 +212,8 @@ class Service:
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
         log.info("listening on http://%s:%d", self.settings.host, self.port)
+        if self.settings.ui is not None:
+            self.ui = await UiServer.start_for(self, self.settings.ui, context)
 
     # ------------------------------------------------------------------ clusters
 
@@ -353,6 +359,8 @@ class Service:
 
     async def stop(self) -> None:
         self.ready_reason = "stopping"
+        if self.ui is not None:
+            await self.ui.stop()
         if self._server is not None and self._http is not None:
             self._server.should_exit = True  # uvicorn closes its sockets and connections
             try:

@@ -88,8 +88,13 @@ class RolePolicy:
         return tuple(self.roles[n] for n in dict.fromkeys(names))
 
 
-def load_role_policy(path: Path) -> RolePolicy:
-    """Read and check a policy file; ConfigError names the entry and field at fault."""
+def load_role_policy(path: Path | None) -> RolePolicy:
+    """Read and check a policy file; ConfigError names the entry and field at fault.
+
+    No file: no policy (each token's own role decides).
+    """
+    if path is None:
+        return RolePolicy()
     try:
         document = load_one(path.read_text())
     except (OSError, yaml.YAMLError) as e:

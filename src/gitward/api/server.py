@@ -86,6 +86,14 @@ def _error_response(error: Exception) -> Response:
     return _error(400, str(error))
 
 
+def _project(ctx: ApiContext, request: Request) -> str | None:
+    """The project of the application a request names (roles are per project)."""
+    name = request.path_params.get("name")
+    if name is None or not request.url.path.startswith("/api/v1/applications/"):
+        return None
+    return ctx.apps.declared(str(name)).project  # KeyError: 404
+
+
 def create_app(ctx: ApiContext) -> Starlette:
     def guarded(
         action: str, handler: Callable[[Request, Principal], Awaitable[Response]]
@@ -94,9 +102,7 @@ def create_app(ctx: ApiContext) -> Starlette:
             try:
                 principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
                 principal = with_grants(ctx.roles, principal)
-                name = request.path_params.get("name")
-                project = ctx.apps.declared(str(name)).project if name is not None else None
-                authorize(principal, action, project)
+                authorize(principal, action, _project(ctx, request))
                 return await handler(request, principal)
             except (GitwardError, KeyError, ValueError) as e:
                 return _error_response(e)

@@ -10,6 +10,7 @@ import typer
 
 from gitward import logs
 from gitward.cli import appflags as f
+from gitward.cli import uiflags as u
 from gitward.cli.output import err_console
 from gitward.cli.policyflags import PolicyPaths
 from gitward.errors import ConfigError
@@ -113,6 +114,15 @@ def serve(
             "(docs/notifications.md)."
         ),
     ] = None,
+    ui_listen: u.UiListen = None,
+    ui_session_ttl: u.UiSessionTtl = 8 * 3600.0,
+    tokens_file: u.TokensFile = None,
+    roles: u.Roles = None,
+    oidc_issuer: u.OidcIssuer = None,
+    oidc_client_id: u.OidcClientId = "gitward",
+    oidc_client_secret_file: u.OidcSecretFile = None,
+    oidc_redirect_url: u.OidcRedirect = None,
+    oidc_ca_file: u.OidcCa = None,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -151,6 +161,17 @@ def serve(
         policies=tuple(policy or ()),
         policy_path=policy_path,
         notifications=notifications,
+        tokens_file=tokens_file,
+        roles_file=roles,
+        ui=u.ui_settings(
+            _listen(ui_listen) if ui_listen else None,
+            ui_session_ttl,
+            oidc_issuer,
+            oidc_client_id,
+            oidc_client_secret_file,
+            oidc_redirect_url,
+            oidc_ca_file,
+        ),
     )
 
     async def announce(service: Service) -> None:
@@ -159,5 +180,7 @@ def serve(
             f"on http://{host}:{service.port}"
         )
         err_console.print(f"admin API token: {service.token_path} (use it as a bearer token)")
+        if service.ui is not None:
+            err_console.print(f"web UI on http://{service.ui.settings.host}:{service.ui.port}")
 
     asyncio.run(run(settings, announce))

@@ -1,0 +1,165 @@
+"""What the Application page shows beyond its status: objects, diffs, plans, history.
+
+Before: the engine's :meth:`~gitward.reconcile.pipeline.Engine.look` (resolve, render,
+policy, observe, predict, plan; nothing written). After: templates render these typed
+views. The diff is the one ``gitward diff`` prints: both sides normalised by
+:func:`gitward.plan.normalize.normalize_pair` (server-set fields dropped, ignore rules
+applied, Secret values masked) before :func:`gitward.plan.diff.unified_diff`, so a
+Secret's value never reaches the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitward.model import Action, AppSpec, JsonObject
+from gitward.model.plan import Step
+from gitward.plan.diff import unified_diff
+from gitward.plan.normalize import normalize_pair
+from gitward.reconcile.pipeline import Engine, Look, SyncOptions
+
+QUIET = (Action.UNCHANGED, Action.KEEP, Action.HOOK)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "hunk", "ctx"
+    text: str
+
+
+@dataclass(frozen=True)
+class ObjectView:
+    """One object of the app as the Resources and Diff tabs show it."""
+
+    key: str
+    kind: str
+    namespace: str
+    name: str
+    action: str
+    wave: int
+    reason: str = ""
+    error: str = ""
+    lines: tuple[DiffLine, ...] = ()
+    owners: tuple[str, ...] = ()  # keys of the objects named by its ownerReferences
+
+    @property
+    def changed(self) -> bool:
+        return self.action not in {a.value for a in QUIET} or bool(self.error)
+
+
+@dataclass(frozen=True)
+class LookView:
+    revision: str
+    objects: tuple[ObjectView, ...]
+    unchanged: int
+    problems: tuple[str, ...] = ()
+    waves: Mapping[int, tuple[ObjectView, ...]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> tuple[ObjectView, ...]:
+        return tuple(o for o in self.objects if o.changed)
+
+
+async def look(engine: Engine, spec: AppSpec, *, prune: bool | None = None) -> LookView:
+    """The app's diff against the cluster, object by object, secrets masked."""
+    planned = await engine.look(spec, SyncOptions(prune=prune, full_compare=True))
+    return view(planned, spec)
+
+
+def view(planned: Look, spec: AppSpec) -> LookView:
+    problems = [f"{k}: {e.detail}" for k, e in sorted(planned.errors.items())]
+    problems += [
+        f"{k}: {c.detail} (a sync needs force-conflicts)"
+        for k, c in sorted(planned.conflicts.items())
+    ]
+    errors = {str(k): e.detail for k, e in planned.errors.items()}
+    objects = tuple(_object(step, planned, spec, errors) for step in planned.plan.steps)
+    waves: dict[int, list[ObjectView]] = {}
+    for o in objects:
+        if o.changed:
+            waves.setdefault(o.wave, []).append(o)
+    return LookView(
+        revision=str(planned.revision),
+        objects=objects,
+        unchanged=sum(1 for o in objects if not o.changed),
+        problems=tuple(problems),
+        waves={w: tuple(v) for w, v in sorted(waves.items())},
+    )
+
+
+def _object(step: Step, planned: Look, spec: AppSpec, errors: Mapping[str, str]) -> ObjectView:
+    key = step.key
+    lines: tuple[DiffLine, ...] = ()
+    if step.action not in QUIET:
+        after: JsonObject | None = None
+        if step.action is not Action.PRUNE and step.desired is not None:
+            after = planned.predicted.get(key, step.desired.body)
+        live = step.live if step.action is not Action.CREATE else None
+        after_n, live_n = normalize_pair(key, after, live, spec.ignore_differences)
+        lines = diff_lines(unified_diff(live_n, after_n, str(key)))
+    live_body = planned.live.get(key) or step.live or {}
+    return ObjectView(
+        key=str(key),
+        kind=key.kind,
+        namespace=key.namespace or "",
+        name=key.name,
+        action=step.action.value,
+        wave=step.wave,
+        reason=step.reason,
+        error=errors.get(str(key), ""),
+        lines=lines,
+        owners=_owners(live_body, key.namespace or ""),
+    )
+
+
+def diff_lines(text: str) -> tuple[DiffLine, ...]:
+    """A unified diff as typed lines, so the template colours them without parsing."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
+        out.append(DiffLine(kind, line))
+    return tuple(out)
+
+
+def _owners(body: Mapping[str, Any], namespace: str) -> tuple[str, ...]:
+    refs = (body.get("metadata") or {}).get("ownerReferences") or []
+    return tuple(
+        f"{r.get('kind')}/{namespace}/{r.get('name')}" for r in refs if isinstance(r, Mapping)
+    )
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    obj: ObjectView
+    children: tuple[TreeNode, ...] = ()
+
+
+def tree(objects: Sequence[ObjectView], group_above: int = 50) -> tuple[TreeNode, ...]:
+    """Objects nested under their owners; above ``group_above`` children, grouped by kind.
+
+    Objects whose owner is not part of the app are roots.
+    """
+    by_short = {f"{o.kind}/{o.namespace}/{o.name}": o for o in objects}
+    children: dict[str, list[ObjectView]] = {}
+    roots: list[ObjectView] = []
+    for o in objects:
+        parent = next((p for p in o.owners if p in by_short), None)
+        if parent is None:
+            roots.append(o)
+        else:
+            children.setdefault(parent, []).append(o)
+
+    def build(o: ObjectView) -> TreeNode:
+        kids = children.get(f"{o.kind}/{o.namespace}/{o.name}", [])
+        return TreeNode(o, tuple(build(k) for k in kids[:group_above]))
+
+    return tuple(build(o) for o in roots)
+
+
+def failing_first(objects: Iterable[ObjectView]) -> list[ObjectView]:
+    """Errors, then changes, then the rest: the "why" sits at the top of the page."""
+    return sorted(objects, key=lambda o: (not o.error, not o.changed, o.key))

@@ -1,0 +1,121 @@
+"""Live updates for open pages: which apps changed, coalesced per browser tab.
+
+Before: the controller replaces an app's status (a frozen value) whenever it learns
+something. After: each open tab's server-sent-event stream (:mod:`gitward.ui.app`)
+re-renders the rows it shows.
+
+:class:`Changes` looks at the controller's statuses a few times a second and compares
+them by identity (a new value means a change; comparing 10,000 references takes well
+under a millisecond), so the controller needs no hook and never waits for a slow tab.
+Every subscriber accumulates the changed names in a set: however many apps change in a
+burst, a tab receives at most one message per ``min_interval`` (``coalesce``), holding
+only the rows it shows. That is what Argo CD's UI lacks at scale: it streams every app
+event to every tab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+
+from gitward.model import AppSpec
+from gitward.model.history import AppStatus
+from gitward.ports import AppsView
+
+
+@dataclass(eq=False)  # kept in a set: identity, not value
+class Subscriber:
+    pending: set[str] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    membership: bool = False  # an app was added or removed: the page must be recomputed
+
+    def take(self) -> tuple[set[str], bool]:
+        names, membership = self.pending, self.membership
+        self.pending, self.membership = set(), False
+        self.wake.clear()
+        return names, membership
+
+
+class Changes:
+    """Finds changed apps by polling the controller's in-memory view, and fans them out."""
+
+    def __init__(self, apps: AppsView, interval: float = 0.2) -> None:
+        self.apps = apps
+        self.interval = interval
+        self.generation = 0  # counts rounds that found changes: the SSE event id
+        self._subscribers: set[Subscriber] = set()
+        self._statuses: dict[str, AppStatus] = {}
+        self._specs: dict[str, AppSpec] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.scan()  # the baseline: nothing is "changed" at start
+        self._task = asyncio.create_task(self._loop(), name="ui-changes")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @contextlib.contextmanager
+    def subscribe(self) -> Iterator[Subscriber]:
+        subscriber = Subscriber()
+        self._subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self._subscribers.discard(subscriber)
+
+    def scan(self) -> tuple[set[str], bool]:
+        """Names whose status or declaration changed since the last scan; membership."""
+        statuses = {s.app: s for s in self.apps.observed_all()}
+        names = self.apps.names()
+        specs = {n: self.apps.declared(n) for n in names}
+        changed = {n for n, s in statuses.items() if self._statuses.get(n) is not s}
+        changed |= {n for n, s in specs.items() if self._specs.get(n) is not s}
+        membership = specs.keys() != self._specs.keys()
+        self._statuses, self._specs = statuses, specs
+        return changed, membership
+
+    def publish(self, names: set[str], membership: bool) -> None:
+        if not names and not membership:
+            return
+        self.generation += 1
+        for subscriber in self._subscribers:
+            subscriber.pending |= names
+            subscriber.membership |= membership
+            subscriber.wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            self.publish(*self.scan())
+
+
+async def coalesce(
+    subscriber: Subscriber,
+    *,
+    min_interval: float,
+    keepalive: float,
+    clock: Callable[[], float],
+) -> AsyncIterator[tuple[set[str], bool] | None]:
+    """Batches of changes for one tab, at most one per ``min_interval``; None: keep-alive.
+
+    Waiting after a change (rather than before the next) is what bounds the rate: a
+    burst of 1,000 changes becomes one batch now and one batch ``min_interval`` later.
+    """
+    last = -min_interval
+    while True:
+        try:
+            await asyncio.wait_for(subscriber.wake.wait(), timeout=keepalive)
+        except TimeoutError:
+            yield None
+            continue
+        delay = last + min_interval - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        last = clock()
+        yield subscriber.take()

@@ -1,0 +1,211 @@
+"""The pages: Applications (``/``), one Application, Activity, Settings; the live stream.
+
+Every handler reads the controller through the API's :class:`~gitward.ports.AppsView`
+and the history store, filters to what the signed-in person may view, and renders a
+template. The list and its rows are computed by :mod:`gitward.ui.listing`; the live
+stream sends only the rows of the page a tab shows (:mod:`gitward.ui.live`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, runtime_checkable
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gitward.api.roles import visible
+from gitward.errors import GitwardError
+from gitward.model.history import AuditEntry
+from gitward.ui import details, listing
+from gitward.ui.app import Guard
+from gitward.ui.live import coalesce
+from gitward.ui.sessions import COOKIE, Session
+
+
+@runtime_checkable
+class AuditLog(Protocol):
+    async def list_audit(self, limit: int = 100, app: str | None = None) -> list[AuditEntry]: ...
+
+
+TABS = ("resources", "diff", "history", "events")
+
+
+class Pages:
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self.ctx = guard.ctx
+        self._rows: dict[str, tuple[object, object, listing.Row]] = {}
+
+    # ------------------------------------------------------------------ the list
+
+    def rows(self, session: Session) -> list[listing.Row]:
+        """Rows of the apps this person may view; unchanged apps reuse their row."""
+        apps = self.ctx.api.apps
+        out = []
+        for name in visible(self.guard.principal(session).grants, apps):
+            spec, status = apps.declared(name), apps.observed(name)
+            cached = self._rows.get(name)
+            if cached is None or cached[0] is not spec or cached[1] is not status:
+                cached = (spec, status, listing.row(spec, status))
+                self._rows[name] = cached
+            out.append(cached[2])
+        return out
+
+    def page_of(self, request: Request, session: Session) -> listing.Page:
+        return listing.select(self.rows(session), listing.Query.parse(request.query_params))
+
+    async def apps(self, request: Request, session: Session) -> Response:
+        page = self.page_of(request, session)
+        if request.headers.get("hx-target") != "list":
+            return self.guard.render(request, "apps.html", session, page=page, q=page.query)
+        response = self.guard.render(request, "_list.html", session, page=page, q=page.query)
+        params = page.query.params()  # the canonical deep link, without empty filters
+        response.headers["HX-Push-Url"] = f"/?{params}" if params else "/"
+        return response
+
+    async def events(self, request: Request, session: Session) -> Response:
+        """Server-sent events: changed rows of this tab's page, coalesced."""
+        query = listing.Query.parse(request.query_params)
+        resume = request.headers.get("last-event-id") is not None
+        return StreamingResponse(
+            self._stream(request, session, query, resume),
+            media_type="text/event-stream",
+            headers={"X-Accel-Buffering": "no"},
+        )
+
+    async def _stream(
+        self, request: Request, session: Session, query: listing.Query, resume: bool
+    ) -> AsyncIterator[str]:
+        changes = self.ctx.changes
+        yield "retry: 2000\n\n"
+        if resume:  # a reconnect may have missed changes: catch up with a fresh page
+            yield _event("refresh", "", changes.generation)
+        with changes.subscribe() as subscriber:
+            batches = coalesce(
+                subscriber,
+                min_interval=self.ctx.min_interval,
+                keepalive=self.ctx.keepalive,
+                clock=self.ctx.clock,
+            )
+            shown = {r.name for r in listing.select(self.rows(session), query).rows}
+            async for batch in batches:
+                if self.ctx.sessions.get(request.cookies.get(COOKIE)) is None:
+                    # the page's refresh then gets 401 + HX-Redirect to the login page
+                    yield _event("refresh", "", changes.generation)
+                    return
+                if batch is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                names, membership = batch
+                page = listing.select(self.rows(session), query)
+                now_shown = {r.name for r in page.rows}
+                if membership or now_shown != shown:
+                    shown = now_shown
+                    yield _event("refresh", "", changes.generation)
+                    continue
+                rows = [r for r in page.rows if r.name in names]
+                if rows:
+                    html = self.guard.env.get_template("_rows_oob.html").render(
+                        rows=rows, may=lambda *_: False, q=query
+                    )
+                    yield _event("rows", html, changes.generation)
+
+    # ------------------------------------------------------------------ one app
+
+    async def app(self, request: Request, session: Session) -> Response:
+        name = str(request.path_params["name"])
+        apps = self.ctx.api.apps
+        spec, status = apps.declared(name), apps.observed(name)
+        if name not in visible(self.guard.principal(session).grants, apps):
+            raise KeyError(name)
+        tab = request.query_params.get("tab", "resources")
+        tab = tab if tab in TABS else "resources"
+        syncs = await self.ctx.api.store.list_syncs(name, limit=50)
+        last = syncs[0] if syncs else None
+        return self.guard.render(
+            request,
+            "app.html",
+            session,
+            spec=spec,
+            status=status,
+            row=listing.row(spec, status),
+            tab=tab,
+            syncs=syncs,
+            last=last,
+            waiting=[
+                d for d in spec.depends_on if apps.observed(d).health.status.value != "Healthy"
+            ]
+            if all(d in apps.names() for d in spec.depends_on)
+            else list(spec.depends_on),
+        )
+
+    async def look(self, request: Request, session: Session) -> Response:
+        """The Resources or Diff tab's body: needs the cluster, so loaded after the page."""
+        name = str(request.path_params["name"])
+        spec = self.ctx.api.apps.declared(name)
+        if name not in visible(self.guard.principal(session).grants, self.ctx.api.apps):
+            raise KeyError(name)
+        tab = request.query_params.get("tab", "resources")
+        try:
+            looked = await details.look(self.ctx.engine_for(spec), spec)
+        except GitwardError as e:
+            return HTMLResponse(self.guard.env.get_template("_problem.html").render(message=str(e)))
+        return self.guard.render(
+            request,
+            "_diff.html" if tab == "diff" else "_resources.html",
+            session,
+            spec=spec,
+            looked=looked,
+            objects=details.failing_first(looked.objects),
+            tree=details.tree(looked.objects),
+        )
+
+    # ------------------------------------------------------------------ other pages
+
+    async def activity(self, request: Request, session: Session) -> Response:
+        allowed = set(visible(self.guard.principal(session).grants, self.ctx.api.apps))
+        app = request.query_params.get("app") or None
+        syncs = [s for s in await self.ctx.api.store.list_syncs(app, limit=200) if s.app in allowed]
+        store = self.ctx.api.store
+        audit: list[AuditEntry] = []
+        if isinstance(store, AuditLog):
+            audit = [
+                e
+                for e in await store.list_audit(limit=200, app=app)
+                if e.app is None or e.app in allowed
+            ]
+        return self.guard.render(
+            request, "activity.html", session, syncs=syncs, audit=audit, app=app or ""
+        )
+
+    async def settings(self, request: Request, session: Session) -> Response:
+        about: dict[str, Any] = self.ctx.about()
+        return self.guard.render(
+            request,
+            "settings.html",
+            session,
+            about=about,
+            queue=self.ctx.api.apps.queue_depth(),
+            ready=self.ctx.api.ready() or "ready",
+            warnings=self.ctx.api.warnings(),
+            policy=self.ctx.api.roles,
+        )
+
+
+def _event(name: str, data: str, event_id: int) -> str:
+    lines = "".join(f"data: {line}\n" for line in (data.splitlines() or [""]))
+    return f"id: {event_id}\nevent: {name}\n{lines}\n"
+
+
+def routes(guard: Guard) -> list[Route]:
+    pages = Pages(guard)
+    return [
+        Route("/", guard.page(pages.apps)),
+        Route("/events", guard.page(pages.events)),
+        Route("/apps/{name}", guard.page(pages.app)),
+        Route("/apps/{name}/look", guard.page(pages.look)),
+        Route("/activity", guard.page(pages.activity)),
+        Route("/settings", guard.page(pages.settings)),
+    ]

@@ -1,0 +1,146 @@
+"""The web UI's own HTTP listener inside ``gitward serve`` (``--ui-listen``).
+
+Before: the service has started its controller and API (:mod:`gitward.serve`). After:
+browsers reach :func:`gitward.ui.app.create_ui` on a separate address, so the UI can be
+exposed (or not) independently of the API and webhooks; it is off unless asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import uvicorn
+
+from gitward.api.server import ApiContext
+from gitward.errors import ConfigError
+from gitward.model import AppSpec
+from gitward.reconcile.pipeline import Engine
+from gitward.spec.declarations import Declarations
+from gitward.ui.app import create_ui
+from gitward.ui.context import UiContext
+from gitward.ui.live import Changes
+from gitward.ui.oidc import Oidc, OidcSettings
+from gitward.ui.sessions import DEFAULT_TTL, Sessions
+
+log = logging.getLogger("gitward.ui")
+
+
+class _ServeSettings(Protocol):
+    @property
+    def config(self) -> object: ...
+    @property
+    def poll_interval(self) -> float: ...
+
+
+class _Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+
+class Service(Protocol):
+    """What the UI reads of :class:`gitward.serve.Service` (which imports this module)."""
+
+    @property
+    def settings(self) -> _ServeSettings: ...
+    @property
+    def declarations(self) -> Declarations: ...
+    @property
+    def config_revision(self) -> str: ...
+    @property
+    def clock(self) -> _Clock: ...
+
+    def engine_for(self, spec: AppSpec) -> Engine: ...
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    host: str = "127.0.0.1"
+    port: int = 8081
+    session_ttl: float = DEFAULT_TTL
+    oidc: OidcSettings | None = None
+
+
+class UiServer:
+    def __init__(
+        self,
+        settings: UiSettings,
+        api: ApiContext,
+        engine_for: Callable[[AppSpec], Engine],
+        about: Callable[[], dict[str, Any]],
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self.context = UiContext(
+            api=api,
+            engine_for=engine_for,
+            sessions=Sessions(clock, settings.session_ttl),
+            changes=Changes(api.apps),
+            about=about,
+            oidc=Oidc(settings.oidc, clock) if settings.oidc else None,
+            clock=clock,
+        )
+        self.port = settings.port
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start_for(cls, service: Service, settings: UiSettings, api: ApiContext) -> UiServer:
+        """Start the UI of a running ``gitward serve`` (:class:`gitward.serve.Service`)."""
+
+        def settings_page() -> dict[str, Any]:
+            s = service.settings
+            return about(service.declarations, service.config_revision, s.config, s.poll_interval)
+
+        ui = cls(settings, api, service.engine_for, settings_page, service.clock.monotonic)
+        await ui.start()
+        return ui
+
+    async def start(self) -> None:
+        self.context.changes.start()
+        config = uvicorn.Config(
+            create_ui(self.context),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,  # live streams never end on their own
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(), name="ui-http")
+        while not self._server.started:
+            if self._task.done():
+                await self._task
+                raise ConfigError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+            await asyncio.sleep(0.02)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log.info("web UI on http://%s:%d", self.settings.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        await self.context.changes.stop()
+
+
+def about(
+    declarations: Declarations, revision: str, config: object, poll_interval: float
+) -> dict[str, Any]:
+    """The controller's configuration as the read-only Settings page shows it."""
+    apps = declarations.apps.values()
+    return {
+        "config": str(config),
+        "config_revision": revision,
+        "clusters": sorted(declarations.clusters) or ["in-cluster"],
+        "repositories": sorted({a.source.repo_url for a in apps}),
+        "apps": len(declarations.apps),
+        "poll_interval": poll_interval,
+    }

@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
-
 from gitward import compose
 from gitward.api.auth import (
     authenticator,
@@ -30,6 +28,7 @@ from gitward.api.auth import (
     read_mounted_token,
 )
 from gitward.api.clusters import ClusterEntry
+from gitward.api.listener import Listener
 from gitward.api.roles import load_role_policy
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
@@ -112,8 +111,7 @@ class Service:
         self.health_library: HealthLibrary | None = None  # None: installed_library()
         self.health_warnings: list[str] = []  # rule files that did not load
         self._tasks: list[asyncio.Task[None]] = []
-        self._server: uvicorn.Server | None = None
-        self._http: asyncio.Task[None] | None = None
+        self._http: Listener | None = None
         self.ui: UiServer | None = None
         self.token_path: Path | None = None
         self.port = settings.port
@@ -193,24 +191,10 @@ class Service:
             clusters=self.cluster_entries,
             roles=load_role_policy(self.settings.roles_file),
         )
-        config = uvicorn.Config(
-            create_app(context),
-            host=self.settings.host,
-            port=self.settings.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
+        self._http = Listener(
+            create_app(context), self.settings.host, self.settings.port, name="http"
         )
-        self._server = uvicorn.Server(config)
-        self._http = asyncio.create_task(self._server.serve(), name="http")
-        while not self._server.started:
-            if self._http.done():
-                await self._http  # raises the reason it could not start
-                raise ConfigError(f"cannot listen on {self.settings.host}:{self.settings.port}")
-            await asyncio.sleep(0.02)
-        sockets = [s for server in self._server.servers for s in server.sockets]
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        self.port = await self._http.start()
         log.info("listening on http://%s:%d", self.settings.host, self.port)
         if self.settings.ui is not None:
             self.ui = await UiServer.start_for(self, self.settings.ui, context)
@@ -361,12 +345,8 @@ class Service:
         self.ready_reason = "stopping"
         if self.ui is not None:
             await self.ui.stop()
-        if self._server is not None and self._http is not None:
-            self._server.should_exit = True  # uvicorn closes its sockets and connections
-            try:
-                await asyncio.wait_for(self._http, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._http.cancel()
+        if self._http is not None:
+            await self._http.stop()
         if hasattr(self, "controller"):  # start() may have failed before creating it
             await self.controller.stop()
         if hasattr(self, "notifier"):

@@ -7,16 +7,13 @@ exposed (or not) independently of the API and webhooks; it is off unless asked f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import uvicorn
-
+from gitward.api.listener import Listener
 from gitward.api.server import ApiContext
-from gitward.errors import ConfigError
 from gitward.model import AppSpec
 from gitward.reconcile.pipeline import Engine
 from gitward.spec.declarations import Declarations
@@ -83,8 +80,7 @@ class UiServer:
             clock=clock,
         )
         self.port = settings.port
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._listener: Listener | None = None
 
     @classmethod
     async def start_for(cls, service: Service, settings: UiSettings, api: ApiContext) -> UiServer:
@@ -100,34 +96,14 @@ class UiServer:
 
     async def start(self) -> None:
         self.context.changes.start()
-        config = uvicorn.Config(
-            create_ui(self.context),
-            host=self.settings.host,
-            port=self.settings.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,  # live streams never end on their own
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(), name="ui-http")
-        while not self._server.started:
-            if self._task.done():
-                await self._task
-                raise ConfigError(f"cannot listen on {self.settings.host}:{self.settings.port}")
-            await asyncio.sleep(0.02)
-        sockets = [s for server in self._server.servers for s in server.sockets]
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
-        log.info("web UI on http://%s:%d", self.settings.host, self.port)
+        host, port = self.settings.host, self.settings.port
+        self._listener = Listener(create_ui(self.context), host, port, name="ui-http", grace=2)
+        self.port = await self._listener.start()
+        log.info("web UI on http://%s:%d", host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
+        if self._listener is not None:
+            await self._listener.stop()
         await self.context.changes.stop()
 
 

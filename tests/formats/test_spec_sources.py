@@ -11,7 +11,9 @@ import pytest
 
 from gitward.errors import ConfigError
 from gitward.model import HelmParameter, JsonnetVariable
+from gitward.policy.project import check_project
 from gitward.spec import parse_application
+from gitward.spec.project import parse_project
 
 MULTI: dict[str, Any] = {
     "apiVersion": "argoproj.io/v1alpha1",
@@ -166,3 +168,26 @@ def test_a_ref_value_file_in_a_single_source_app_is_an_error() -> None:
     doc["spec"]["source"] = doc["spec"].pop("sources")[0]
     with pytest.raises(ConfigError, match=r"spec.source.helm.valueFiles\[0\] .* no source"):
         parse_application(doc, origin="app.yaml")
+
+
+def test_an_app_project_checks_every_source_of_a_multi_source_app() -> None:
+    project = parse_project(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "AppProject",
+            "metadata": {"name": "team"},
+            "spec": {
+                "sourceRepos": ["file:///charts"],
+                "destinations": [{"namespace": "*", "server": "*"}],
+            },
+        }
+    )
+    app = parse_application(copy.deepcopy(MULTI))
+    found = check_project(project, app, [], lambda _gk: True)
+    assert [(v.rule, v.message) for v in found] == [
+        (
+            "sourceRepos",
+            "source repository 'file:///config' is not permitted in project 'team' "
+            "(sourceRepos: file:///charts)",
+        )
+    ]

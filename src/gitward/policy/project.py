@@ -65,18 +65,26 @@ def _violation(resource: Resource | None, policy: str, rule: str, message: str) 
 
 
 def _source(project: ProjectSpec, app: AppSpec, policy: str) -> list[Violation]:
-    url = app.source.repo_url
-    if _permitted(project.source_repos, lambda p: fnmatchcase(_repo(url), _repo(p))):
-        return []
-    return [
-        _violation(
-            None,
-            policy,
-            "sourceRepos",
-            f"source repository {url!r} is not permitted in project {project.name!r}"
-            f" (sourceRepos: {', '.join(project.source_repos) or 'none'})",
+    """Every source's repository, ref sources of a multi-source app included (their files
+    reach the render as values files)."""
+    found: list[Violation] = []
+    for url in dict.fromkeys(source.repo_url for source in app.all_sources()):
+        if _permitted(project.source_repos, _repo_matcher(url)):
+            continue
+        found.append(
+            _violation(
+                None,
+                policy,
+                "sourceRepos",
+                f"source repository {url!r} is not permitted in project {project.name!r}"
+                f" (sourceRepos: {', '.join(project.source_repos) or 'none'})",
+            )
         )
-    ]
+    return found
+
+
+def _repo_matcher(url: str) -> Callable[[str], bool]:
+    return lambda pattern: fnmatchcase(_repo(url), _repo(pattern))
 
 
 def _destination(project: ProjectSpec, app: AppSpec, policy: str) -> list[Violation]:

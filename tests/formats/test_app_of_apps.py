@@ -192,3 +192,38 @@ async def test_a_child_with_bad_helm_options_is_an_error_on_the_parent_and_nothi
     assert message in error
     assert f"bad-{namespace}" not in running.controller.apps
     assert await cluster.get(ResourceKey("", "ConfigMap", namespace, "beside")) is None
+
+
+async def test_a_push_to_the_ref_source_of_a_multi_source_app_syncs_it(
+    serve: Serve, repo: GitRepo, other_repo: GitRepo, cluster: KubeClient, namespace: str
+) -> None:
+    repo.copy(EXAMPLES / "argocd-example-apps" / "helm-guestbook", "helm-guestbook")
+    repo.commit()
+    other_repo.write({"prod.yaml": "replicaCount: 2\n"})
+    other_repo.commit()
+    name = f"multi-{namespace}"
+    app = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: {name}}}\nspec:\n"
+        f"  destination: {{namespace: {namespace}}}\n"
+        "  syncPolicy: {automated: {prune: true}}\n  sources:\n"
+        f"  - {{repoURL: '{repo.path}', path: helm-guestbook, targetRevision: main,\n"
+        "     helm: {valueFiles: [values.yaml, $env/prod.yaml]}}\n"
+        f"  - {{repoURL: '{other_repo.path}', targetRevision: main, ref: env}}\n"
+    )
+    running = await serve({"app.yaml": app})
+    await running.wait_app(name, _synced, timeout=120)
+    key = ResourceKey("apps", "Deployment", namespace, f"{name}-helm-guestbook")
+    live = await cluster.get(key)
+    assert live is not None
+    assert live["spec"]["replicas"] == 2
+
+    other_repo.write({"prod.yaml": "replicaCount: 3\n"})
+    other_repo.commit("three")
+    status, pushed = await running.push(other_repo)
+    assert (status, pushed["apps"]) == (200, [name])
+    await eventually(
+        lambda: cluster.get(key),
+        lambda d: d is not None and d["spec"]["replicas"] == 3,
+        what="the Deployment scaled by the values pushed to the ref source",
+    )

@@ -134,12 +134,16 @@ class Controller:
     def apps_for_push(
         self, repo_urls: frozenset[str], normalize: Callable[[str], str]
     ) -> list[str]:
-        """Apps whose source repository is the one pushed to.
+        """Apps with a source in the repository pushed to.
 
         ``repo_urls`` come normalized from the payload reader; normalizing them again
         would turn ``host:port/path`` into an scp-style path and match nothing."""
         wanted = set(repo_urls)
-        return sorted(n for n, a in self.apps.items() if normalize(a.source.repo_url) in wanted)
+        return sorted(
+            n
+            for n, a in self.apps.items()
+            if any(normalize(s.repo_url) in wanted for s in a.all_sources())  # multi-source
+        )
 
     def on_live_event(self, kind: str, obj: JsonObject) -> None:
         """A managed object changed in the cluster: look again soon (self-heal: re-apply).

@@ -144,3 +144,14 @@ def test_output_that_is_not_objects_is_an_error(
     (tree / "bad" / "x.jsonnet").write_text(text)
     with pytest.raises(RenderError, match=message):
         render(renderer, tree, "bad")
+
+
+def test_output_larger_than_the_bound_is_stopped(renderer: ManifestRenderer, tree: Path) -> None:
+    (tree / "big").mkdir()
+    kib = "x" * 1024
+    (tree / "big" / "x.jsonnet").write_text(
+        f"local s = '{kib}';\n{{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {{name: 'big'}},"
+        " data: {a: std.makeArray(17 * 1024, function(i) s)} }"
+    )
+    with pytest.raises(RenderError, match="jsonnet wrote more than 16 MiB and was stopped"):
+        render(renderer, tree, "big")

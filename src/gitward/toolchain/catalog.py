@@ -17,6 +17,7 @@ from gitward.errors import ToolchainError
 KUBERNETES_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.8"  # the version k8s.io/kubernetes v1.36.3 itself requires
 SEALED_SECRETS_VERSION = "v0.27.1"  # v0.40 renamed its module: it needs a helper module
+FLUX_VERSION = "v1.9.6"  # kustomize-controller and source-controller share the number
 
 # ``k8s.io/kubernetes`` redirects its staging modules to ``./staging``; our go.mod in
 # ``gomod/k8s`` replaces each with its published ``v0.Y.Z`` and pins the whole graph in
@@ -140,6 +141,24 @@ TOOLS: tuple[Tool, ...] = (
         module="oidc",
         cold_minutes=2,
     ),
+    # Flux's kustomize-controller and source-controller, run out of cluster against the
+    # dev cluster as the same-run baseline of benchmarks/fleet_bench.py. Their go.mod
+    # carries replace directives, so each is built inside its own module under gomod/
+    # (copying the non-local replaces). Benchmark only, on demand.
+    Tool(
+        "flux-kustomize-controller",
+        "github.com/fluxcd/kustomize-controller",
+        FLUX_VERSION,
+        module="flux-kustomize",
+        cold_minutes=20,
+    ),
+    Tool(
+        "flux-source-controller",
+        "github.com/fluxcd/source-controller",
+        FLUX_VERSION,
+        module="flux-source",
+        cold_minutes=25,
+    ),
 )
 
 CONTROL_PLANE_TOOLS = (
@@ -156,9 +175,12 @@ SEALED_SECRETS_TOOLS = ("sealed-secrets-controller", "kubeseal")
 FORGE_TOOLS = ("gitea",)
 REGISTRY_TOOLS = ("registry", "oras")
 OIDC_TOOLS = ("oidc-provider",)
+FLUX_TOOLS = ("flux-kustomize-controller", "flux-source-controller")
 # What `dev-cluster build` and the dev cluster build by default; policy, Sealed
 # Secrets and forge tools are built the first time something needs them.
-_ON_DEMAND = POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS + REGISTRY_TOOLS + OIDC_TOOLS
+_ON_DEMAND = (
+    POLICY_TOOLS + SEALED_SECRETS_TOOLS + FORGE_TOOLS + REGISTRY_TOOLS + OIDC_TOOLS + FLUX_TOOLS
+)
 ALL_TOOLS = tuple(t.name for t in TOOLS if t.name not in _ON_DEMAND)
 
 

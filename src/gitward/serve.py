@@ -32,6 +32,7 @@ from gitward.api.listener import Listener
 from gitward.api.roles import load_role_policy
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
+from gitward.appsets.expand import AppSets
 from gitward.errors import ConfigError, GitwardError
 from gitward.healthrules import installed_library
 from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
@@ -134,6 +135,7 @@ class Service:
         )
         self.renderer = self.children.renderer(compose.renderer(cache_dir=adapters.cache_dir))
         self.config = ConfigSource(s.config, self.git)
+        self.appsets = AppSets(self.git)
         self.policy = compose.policy_source(
             s.policies,
             s.policy_path,
@@ -186,7 +188,7 @@ class Service:
             ),
             webhook_secret=self._webhook_secret(),
             ready=lambda: self.ready_reason or self.store.problem,
-            warnings=lambda: self.health_warnings,
+            warnings=lambda: [*self.health_warnings, *self.appsets.warnings()],
             on_config_push=self._config_pushed,
             clusters=self.cluster_entries,
             roles=load_role_policy(self.settings.roles_file),
@@ -280,6 +282,7 @@ class Service:
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
         apps = dict(loaded.declarations.apps)
+        apps |= await self.appsets.generate(loaded.declarations)  # ApplicationSets
         apps |= self.children.children(apps)  # app-of-apps children (reconcile/children.py)
         await self.controller.set_apps(apps, uninstall=self._uninstall)
         self._drop_undeclared()
@@ -319,7 +322,7 @@ class Service:
         return not first
 
     async def _uninstall(self, spec: AppSpec) -> None:
-        if spec.sync_policy.prune:
+        if spec.sync_policy.prune and not self.appsets.preserves(spec):
             await self.engine_for(spec).uninstall(spec)
 
     async def _reload_loop(self) -> None:
@@ -332,10 +335,10 @@ class Service:
 
     async def _config_pushed(self, repo_urls: frozenset[str]) -> bool:
         repo = self.settings.config.repo_url
-        if repo is None or normalize_repo_url(repo) not in {
-            normalize_repo_url(u) for u in repo_urls
-        }:
-            return False
+        pushed = {normalize_repo_url(u) for u in repo_urls}
+        config = repo is not None and normalize_repo_url(repo) in pushed
+        if not config and not self.appsets.reads(pushed, normalize_repo_url):
+            return False  # neither the declarations nor a generator's Git repository
         await self.reload()
         return True
 

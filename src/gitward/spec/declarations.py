@@ -1,4 +1,5 @@
-"""Parse a set of declarations: ``Application``, ``Cluster`` and ``AppProject`` documents.
+"""Parse a set of declarations: ``Application``, ``Cluster``, ``AppProject`` and
+``ApplicationSet`` documents (the last parsed by :mod:`gitward.appsets.parse`).
 
 ``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
 repository) and hands the parsed documents here. Other kinds are an error naming the
@@ -17,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from gitward.appsets.model import AppSetSpec
+from gitward.appsets.parse import APPSET_API_VERSIONS, parse_appset
 from gitward.errors import ConfigError
 from gitward.loading import LimitExceeded, check_length, load_all
 from gitward.model import AppSpec
@@ -49,6 +52,7 @@ class Declarations:
     clusters: dict[str, ClusterSpec] = field(default_factory=dict)
     projects: dict[str, ProjectSpec] = field(default_factory=dict)
     images: ImageAutomation = field(default_factory=ImageAutomation)  # Flux image automation
+    appsets: dict[str, AppSetSpec] = field(default_factory=dict)  # generate more apps
 
 
 def read_documents(path: Path, origin: str | None = None) -> list[object]:
@@ -78,6 +82,7 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
     clusters: dict[str, tuple[ClusterSpec, str]] = {}
     projects: dict[str, tuple[ProjectSpec, str]] = {}
     documents = list(documents)  # read twice: image automation looks up GitRepositories
+    appsets: dict[str, tuple[AppSetSpec, str]] = {}
     for origin, doc in documents:
         if doc is None:
             continue
@@ -98,12 +103,15 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
             _add(projects, project.name, project, origin, "AppProject")
         elif is_image_document(doc):
             continue  # parse_images, below
+        elif kind == "ApplicationSet" and api_version in APPSET_API_VERSIONS:
+            appset = parse_appset(doc, origin)
+            _add(appsets, appset.name, appset, origin, "ApplicationSet")
         else:
             raise ConfigError(
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
                 hint=f"use kind Application ({' or '.join(API_VERSIONS)}), Cluster "
-                f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret) or AppProject "
-                f"({PROJECT_API_VERSIONS[0]})",
+                f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret), AppProject "
+                f"({PROJECT_API_VERSIONS[0]}) or ApplicationSet ({APPSET_API_VERSIONS[0]})",
             )
     declared_apps = {k: v for k, (v, _) in apps.items()}
     declarations = Declarations(
@@ -111,6 +119,7 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         {k: v for k, (v, _) in clusters.items()},
         {k: v for k, (v, _) in projects.items()},
         parse_images(documents, declared_apps),
+        {k: v for k, (v, _) in appsets.items()},
     )
     _check_references(declarations, {k: o for k, (_, o) in apps.items()})
     _check_projects(declarations)

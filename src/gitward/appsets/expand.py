@@ -1,0 +1,184 @@
+"""Turn the declared ApplicationSets into Applications, for ``gitward serve``.
+
+The stage after parsing (:mod:`gitward.appsets.parse`) and before the controller
+(:meth:`Controller.set_apps`): ``serve.reload`` adds the apps :meth:`AppSets.generate`
+returns to the declared ones. Each generated app carries ``owner =
+"ApplicationSet/<name>"``; when a set stops producing an app the controller removes it
+and prunes its objects per its policy, unless the set says
+``preserveResourcesOnDeletion`` (:meth:`AppSets.preserves`).
+
+A set that fails (a missing Git path, an unknown template key, two elements making the
+same app) is reported on that set (:meth:`AppSets.warnings`, shown by ``/readyz``) and
+keeps the apps it generated last: a typo in Git must never delete running apps, nor
+stop another set or ``serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import yaml
+
+from gitward.appsets.funcs import TemplateError
+from gitward.appsets.generators import Context, generate, template_data, walk
+from gitward.appsets.model import AppSetSpec, GitGenerator
+from gitward.appsets.templates import merge_template, render_tree
+from gitward.errors import ConfigError, GitwardError
+from gitward.model import AppSpec, RepoCredentials
+from gitward.ports import GitSource
+from gitward.spec.application import parse_application
+from gitward.spec.declarations import ClusterSpec, Declarations
+
+log = logging.getLogger("gitward.appsets")
+
+
+def expand(appset: AppSetSpec, ctx: Context) -> dict[str, AppSpec]:
+    """The apps one set generates; a ConfigError names the generator and element."""
+    apps: dict[str, AppSpec] = {}
+    sources: dict[str, str] = {}
+    for generator in appset.generators:
+        template = appset.template
+        if generator.template is not None:
+            template = merge_template(template, generator.template)
+        for params in generate(generator, ctx):
+            where = f"{generator.where} ({params.source})"
+            try:
+                rendered = render_tree(template, template_data(params.values, go=ctx.go), go=ctx.go)
+            except TemplateError as e:
+                raise ConfigError(f"{where}: {e.message}") from e
+            if not isinstance(rendered, Mapping):
+                raise ConfigError(f"{where}: the template must render to a mapping")
+            doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **rendered}
+            app = parse_application(doc, f"{appset.origin}: ApplicationSet {appset.name}, {where}")
+            if app.name in apps:
+                raise ConfigError(
+                    f"application {app.name!r} is generated twice: by {sources[app.name]} "
+                    f"and by {where}",
+                    hint="make the template's metadata.name differ per element",
+                )
+            apps[app.name] = dataclasses.replace(app, owner=appset.owner)
+            sources[app.name] = where
+    return apps
+
+
+class AppSets:
+    """The generated apps across reloads: last good output per set, errors, preserve."""
+
+    def __init__(self, git: GitSource, credentials: RepoCredentials | None = None) -> None:
+        self.git = git
+        self.credentials = credentials
+        self._last: dict[str, dict[str, AppSpec]] = {}
+        self._errors: dict[str, str] = {}
+        self._preserving: set[str] = set()  # owners whose apps keep their objects
+        self._repos: frozenset[str] = frozenset()
+
+    async def generate(self, declarations: Declarations) -> dict[str, AppSpec]:
+        """Every app the declared sets generate (Git is read in a worker thread)."""
+        return await asyncio.to_thread(self._generate, declarations)
+
+    def warnings(self) -> list[str]:
+        return [self._errors[name] for name in sorted(self._errors)]
+
+    def preserves(self, spec: AppSpec) -> bool:
+        """True if ``spec``'s objects must stay when the app is removed."""
+        return spec.owner is not None and spec.owner in self._preserving
+
+    def reads(self, repo_urls: Iterable[str], normalize: Callable[[str], str]) -> bool:
+        """True if a push to one of ``repo_urls`` can change what the sets generate."""
+        return bool({normalize(u) for u in self._repos} & set(repo_urls))
+
+    def _generate(self, declarations: Declarations) -> dict[str, AppSpec]:
+        ctx_for = _contexts(declarations.clusters, self._tree())
+        taken = {name: f"Application {name!r}" for name in declarations.apps}
+        result: dict[str, AppSpec] = {}
+        self._errors = {}
+        for name in sorted(declarations.appsets):
+            appset = declarations.appsets[name]
+            try:
+                apps = expand(appset, ctx_for(appset.go_template))
+                _check(appset, apps, taken, declarations.clusters)
+                self._last[name] = apps
+            except GitwardError as e:
+                self._errors[name] = f"ApplicationSet {name} ({appset.origin}): {e}"
+                log.error("%s", self._errors[name])  # noqa: TRY400 - reported, no traceback
+                apps = {k: v for k, v in self._last.get(name, {}).items() if k not in taken}
+            result.update(apps)
+            taken.update(dict.fromkeys(apps, f"ApplicationSet {name!r}"))
+            (self._preserving.add if appset.preserve_resources else self._preserving.discard)(
+                appset.owner
+            )
+        self._last = {k: v for k, v in self._last.items() if k in declarations.appsets}
+        self._repos = frozenset(
+            g.spec.repo_url
+            for a in declarations.appsets.values()
+            for g in walk(a.generators)
+            if isinstance(g.spec, GitGenerator)
+        )
+        return result
+
+    def _tree(self) -> Callable[[str, str], Path]:
+        """A checkout per (repo, revision), resolved once per generation run."""
+        cache: dict[tuple[str, str], Path] = {}
+
+        def tree(repo_url: str, revision: str) -> Path:
+            if (repo_url, revision) not in cache:
+                resolved = self.git.resolve(repo_url, revision, self.credentials)
+                cache[repo_url, revision] = self.git.checkout(resolved, self.credentials)
+            return cache[repo_url, revision]
+
+        return tree
+
+
+def _contexts(
+    clusters: Mapping[str, ClusterSpec], tree: Callable[[str, str], Path]
+) -> Callable[[bool], Context]:
+    servers: dict[str, str] = {}
+
+    def server(cluster: ClusterSpec) -> str:
+        if cluster.name not in servers:
+            servers[cluster.name] = _server_url(cluster)
+        return servers[cluster.name]
+
+    return lambda go: Context(clusters, tree, go, server)
+
+
+def _check(
+    appset: AppSetSpec,
+    apps: Mapping[str, AppSpec],
+    taken: Mapping[str, str],
+    clusters: Mapping[str, ClusterSpec],
+) -> None:
+    for name, app in apps.items():
+        if name in taken:
+            raise ConfigError(
+                f"generates application {name!r}, which {taken[name]} already declares",
+                hint="rename one of them",
+            )
+        cluster = app.destination.name
+        if cluster and cluster != "in-cluster" and cluster not in clusters:
+            raise ConfigError(
+                f"application {name!r} targets cluster {cluster!r}, which is not declared",
+                hint="add a Cluster document with that name",
+            )
+
+
+def _server_url(cluster: ClusterSpec) -> str:
+    """The API server URL of a cluster's kubeconfig context, for the ``server`` value.
+
+    Only the URL is read; nothing else of the kubeconfig (credentials) leaves here."""
+    if cluster.in_cluster:
+        return "https://kubernetes.default.svc"
+    if not cluster.kubeconfig:
+        return ""
+    try:
+        config = yaml.safe_load(Path(cluster.kubeconfig).read_text(encoding="utf-8"))
+        context_name = cluster.context or config.get("current-context")
+        context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
+        entry = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+        return str(entry["server"])
+    except (OSError, yaml.YAMLError, KeyError, StopIteration, TypeError, AttributeError):
+        return ""

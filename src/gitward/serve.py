@@ -335,9 +335,10 @@ class Service:
 
     async def _config_pushed(self, repo_urls: frozenset[str]) -> bool:
         repo = self.settings.config.repo_url
-        pushed = {normalize_repo_url(u) for u in repo_urls}
-        config = repo is not None and normalize_repo_url(repo) in pushed
-        if not config and not self.appsets.reads(pushed, normalize_repo_url):
+        # The payload reader normalized repo_urls already; normalizing "host:port/path"
+        # again would read it as scp-style and match nothing.
+        config = repo is not None and normalize_repo_url(repo) in repo_urls
+        if not config and not self.appsets.reads(repo_urls, normalize_repo_url):
             return False  # neither the declarations nor a generator's Git repository
         await self.reload()
         return True

@@ -162,7 +162,10 @@ class Controller:
         owned = self.steps.owned_fields.get(app, {}).get(key)
         if kind != "DELETED" and not drifted(obj, self.settings.field_manager, owned):
             status = self.status.get(app)
-            if status is None or status.health.status is not HealthStatus.HEALTHY:
+            # Also while the app runs: its sync may be judging health from a snapshot
+            # older than this status update (a Deployment seen at generation 1 of 2).
+            healthy = status is not None and status.health.status is HealthStatus.HEALTHY
+            if not healthy or self.queue.pending(app):
                 self.queue.add(app, Trigger.HEALTH, delay=self.settings.watch_debounce)
             return
         spec = self.apps[app]

@@ -14,7 +14,7 @@ from gitward.appsets.generators import Context, generate, template_data
 from gitward.appsets.model import AppSetSpec
 from gitward.appsets.parse import parse_appset
 from gitward.errors import ConfigError
-from gitward.spec.declarations import ClusterSpec
+from gitward.spec.clusters import ClusterSpec
 
 CLUSTERS = {
     "prod-eu": ClusterSpec("prod-eu", "/k/eu", labels=(("env", "prod"), ("region", "eu"))),

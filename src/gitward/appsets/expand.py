@@ -31,7 +31,8 @@ from gitward.errors import ConfigError, GitwardError
 from gitward.model import AppSpec, RepoCredentials
 from gitward.ports import GitSource
 from gitward.spec.application import parse_application
-from gitward.spec.declarations import ClusterSpec, Declarations
+from gitward.spec.clusters import ClusterSpec
+from gitward.spec.declarations import Declarations
 
 log = logging.getLogger("gitward.appsets")
 
@@ -172,6 +173,8 @@ def _server_url(cluster: ClusterSpec) -> str:
     Only the URL is read; nothing else of the kubeconfig (credentials) leaves here."""
     if cluster.in_cluster:
         return "https://kubernetes.default.svc"
+    if cluster.server:  # an Argo CD cluster Secret
+        return cluster.server
     if not cluster.kubeconfig:
         return ""
     try:

@@ -31,7 +31,7 @@ from gitward.appsets.templates import flatten, render_tree
 from gitward.errors import ConfigError
 
 if TYPE_CHECKING:
-    from gitward.spec.declarations import ClusterSpec
+    from gitward.spec.clusters import ClusterSpec
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 Tree = Callable[[str, str], Path]  # (repoURL, revision) -> checked-out directory

@@ -1,7 +1,7 @@
 """N apps from one commit to Ready: gitward against Flux, same run, same cluster, same objects.
 
     .venv/bin/python benchmarks/fleet_bench.py [--apps 100,500,1000] [--workers 20]
-        [--timeout 1800] [--skip-flux] [--keep-cluster]
+        [--timeout 1800] [--skip-flux] [--fleet 300x3] [--keep-cluster]
 
 A benchmark, not a test: it prints a table and ratios; nothing fails.
 
@@ -167,6 +167,28 @@ spec:
 """
 
 
+def fleet_appset(url: str, fleet: dict[str, ClusterState]) -> str:
+    """Every app on every cluster: a matrix of the clusters and the Git directories."""
+    clusters = "".join(
+        "---\napiVersion: gitward.dev/v1alpha1\nkind: Cluster\n"
+        f"metadata: {{name: {name}, labels: {{bench: fleet}}}}\n"
+        f"spec: {{kubeconfig: '{state.kubeconfig}'}}\n"
+        for name, state in fleet.items()
+    )
+    matrix = (
+        "  - matrix:\n      generators:\n"
+        "      - clusters: {selector: {matchLabels: {bench: fleet}}}\n"
+        f"      - git: {{repoURL: '{url}', revision: main, directories: [{{path: 'gw/*'}}]}}\n"
+    )
+    text = appset(url)
+    start = text.index("  generators:\n") + len("  generators:\n")
+    end = text.index("  template:")
+    text = text[:start] + matrix + text[end:]
+    text = text.replace("'{{.path.basename}}'}", "'{{.path.basename}}-{{.name}}'}", 1)
+    text = text.replace("destination: {", "destination: {name: '{{.name}}', ")
+    return text + clusters
+
+
 # ---------------------------------------------------------------------- Git
 
 
@@ -278,11 +300,22 @@ async def gitward_ready(api: Api, names: set[str], sha: str) -> tuple[bool, str]
 
 
 async def gitward_runs(
-    cluster: ClusterState, remote: Remote, work: Path, n: int, args: argparse.Namespace
+    cluster: ClusterState,
+    remote: Remote,
+    work: Path,
+    n: int,
+    args: argparse.Namespace,
+    *,
+    fleet: dict[str, ClusterState] | None = None,
 ) -> tuple[Run, Run]:
-    names = {f"gw-{i:04d}" for i in range(n)}
+    """Install and upgrade; with ``fleet``, every app on every one of those clusters."""
     (work / "config").mkdir(parents=True)
-    (work / "config" / "bench.yaml").write_text(appset(remote.url))
+    if fleet is None:
+        names = {f"gw-{i:04d}" for i in range(n)}
+        (work / "config" / "bench.yaml").write_text(appset(remote.url))
+    else:
+        names = {f"gw-{i:04d}-{c}" for i in range(n) for c in fleet}
+        (work / "config" / "bench.yaml").write_text(fleet_appset(remote.url, fleet))
     async with (
         ServeProcess(work, cluster.kubeconfig, poll_interval=3600, workers=args.workers) as serve,
         Api(serve) as api,
@@ -577,11 +610,34 @@ async def one_size(n: int, args: argparse.Namespace) -> list[list[str]]:
     return rows
 
 
+async def fleet_size(n: int, clusters: int, args: argparse.Namespace) -> list[list[str]]:
+    """``n`` apps on each of ``clusters`` dev clusters: gitward alone (no Flux baseline)."""
+    with workdir() as work, contextlib.ExitStack() as stack:
+        fleet = {f"c{k}": stack.enter_context(own_cluster(args.keep_cluster))
+                 for k in range(1, clusters + 1)}  # fmt: skip
+        remote = Remote(work)
+        try:
+            remote.commit({"gw/.keep": ""}, "empty")
+            print(f"\n== {n} apps x {clusters} clusters: gitward (load {load_average()}) ==")
+            first = next(iter(fleet.values()))
+            gw = await gitward_runs(first, remote, work / "gitward", n, args, fleet=fleet)
+        finally:
+            remote.server.stop()
+    return [
+        [f"{n} x {clusters} clusters", run, f"{r.seconds:.1f} s", "-", "-",
+         f"{r.rss_mib:.0f} MiB", "-", f"{r.cpu:.0f} s", "-"]
+        for run, r in zip(("install", "upgrade"), gw, strict=True)
+    ]  # fmt: skip
+
+
 async def run(args: argparse.Namespace) -> None:
     print(f"load average before: {load_average()}")
     rows: list[list[str]] = []
     for n in args.apps:
         rows += await one_size(n, args)
+    if args.fleet:
+        n, clusters = (int(x) for x in args.fleet.split("x"))
+        rows += await fleet_size(n, clusters, args)
     print(f"\nload average after: {load_average()}\n")
     print_table(
         ("N", "run", "gitward", "Flux", "gitward/Flux", "RSS gitward", "RSS Flux (2 ctrl)",
@@ -599,6 +655,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20, help="gitward's concurrent syncs")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--skip-flux", action="store_true", help="gitward alone")
+    parser.add_argument("--fleet", default="", help="e.g. 300x3: N apps on each of 3 clusters")
     parser.add_argument("--keep-cluster", action="store_true")
     asyncio.run(run(parser.parse_args()))
 

@@ -334,11 +334,8 @@ class Service:
                 log.error("reloading the declarations failed: %s", e)  # noqa: TRY400 - a known failure, no traceback
 
     async def _config_pushed(self, repo_urls: frozenset[str]) -> bool:
-        repo = self.settings.config.repo_url
-        # The payload reader normalized repo_urls already; normalizing "host:port/path"
-        # again would read it as scp-style and match nothing.
-        config = repo is not None and normalize_repo_url(repo) in repo_urls
-        if not config and not self.appsets.reads(repo_urls, normalize_repo_url):
+        config = self.settings.config.repo_url  # repo_urls come normalized (host:port/path)
+        if not self.appsets.reads(repo_urls, normalize_repo_url, also=(config,)):
             return False  # neither the declarations nor a generator's Git repository
         await self.reload()
         return True

@@ -88,9 +88,16 @@ class AppSets:
         """True if ``spec``'s objects must stay when the app is removed."""
         return spec.owner is not None and spec.owner in self._preserving
 
-    def reads(self, repo_urls: Iterable[str], normalize: Callable[[str], str]) -> bool:
-        """True if a push to one of ``repo_urls`` can change what the sets generate."""
-        return bool({normalize(u) for u in self._repos} & set(repo_urls))
+    def reads(
+        self,
+        repo_urls: Iterable[str],
+        normalize: Callable[[str], str],
+        also: Iterable[str | None] = (),
+    ) -> bool:
+        """True if a push to one of ``repo_urls`` (normalized) can change what the sets
+        generate, or touches one of ``also`` (the config repository)."""
+        watched = {normalize(u) for u in (*self._repos, *also) if u}
+        return bool(watched & set(repo_urls))
 
     def _generate(self, declarations: Declarations) -> dict[str, AppSpec]:
         ctx_for = _contexts(declarations.clusters, self._tree())

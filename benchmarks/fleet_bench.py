@@ -260,7 +260,7 @@ def proc_figures(pids: list[int]) -> tuple[float, float]:
     return cpu, hwm
 
 
-async def until(what: str, check: Any, timeout: float, every: float = 1.0) -> None:
+async def until(what: str, check: Any, timeout: float, every: float = 2.0) -> None:
     """Poll ``check`` (async, returns (done, progress)) until done; print progress."""
     started = time.monotonic()
     last = 0.0
@@ -278,7 +278,10 @@ async def until(what: str, check: Any, timeout: float, every: float = 1.0) -> No
 
 
 async def gitward_ready(api: Api, names: set[str], sha: str) -> tuple[bool, str]:
-    apps = await api.apps()
+    try:
+        apps = await api.apps()
+    except httpx.TimeoutException:  # a busy serve on two loaded cores: ask again
+        return False, "the API did not answer within 30 s"
     ready = {
         a["name"]
         for a in apps

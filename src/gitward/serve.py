@@ -281,8 +281,7 @@ class Service:
         self._reconnect_changed()
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
-        apps = dict(loaded.declarations.apps)
-        apps |= await self.appsets.generate(loaded.declarations)  # ApplicationSets
+        apps = loaded.declarations.apps | await self.appsets.generate(loaded.declarations)
         apps |= self.children.children(apps)  # app-of-apps children (reconcile/children.py)
         await self.controller.set_apps(apps, uninstall=self._uninstall)
         self._drop_undeclared()

@@ -9,8 +9,8 @@ from gitward.imageauto.message import render
 from gitward.imageauto.setters import Change
 
 CHANGES = [
-    Change("apps/web.yaml", 3, "r/web:1.0.0", "r/web:1.2.0", "apps:web"),
-    Change("apps/api.yaml", 7, "1.0", "1.1", "apps:api"),
+    Change("apps/web.yaml", 3, "r/web:1.0.0", "r/web:1.2.0", "apps:web", ("Deployment", "", "web")),
+    Change("apps/api.yaml", 7, "1.0", "1.1", "apps:api", ("Kustomization", "", "api")),
 ]
 
 IMAGES = ["r/web:1.2.0", "r/api:1.1", "r/web:1.2.0"]  # one per change; duplicates fold
@@ -21,6 +21,11 @@ Automation name: {{ .AutomationObject }}
 Files:
 {{ range $filename, $_ := .Updated.Files -}}
 - {{ $filename }}
+{{ end -}}
+
+Objects:
+{{ range $resource, $_ := .Updated.Objects -}}
+- {{ $resource.Kind }} {{ $resource.Name }}
 {{ end -}}
 
 Images:
@@ -34,7 +39,9 @@ def test_flux_documentation_template_renders_unchanged() -> None:
     # As Go renders it: "-}}" after the last item trims the blank line too.
     assert render(FLUX_EXAMPLE, "flux-system/auto", CHANGES, IMAGES) == (
         "Automated image update\n\nAutomation name: flux-system/auto\n\n"
-        "Files:\n- apps/api.yaml\n- apps/web.yaml\nImages:\n- r/api:1.1\n- r/web:1.2.0\n"
+        "Files:\n- apps/api.yaml\n- apps/web.yaml\n"
+        "Objects:\n- Deployment web\n- Kustomization api\n"
+        "Images:\n- r/api:1.1\n- r/web:1.2.0\n"
     )
 
 
@@ -54,7 +61,7 @@ def test_default_message_lists_every_change() -> None:
     ("template", "message"),
     [
         ("{{ if .X }}y{{ end }}", "action {{ if .X }} is not supported"),
-        ("{{ range .Updated.Objects }}{{ end }}", "Updated.Objects"),
+        ("{{ .Updated.Images | len }}", "is not supported"),
         ("{{ range .Updated.Images }}", "is not closed"),
         ("{{ end }}", "has no range to end"),
     ],

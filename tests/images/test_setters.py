@@ -39,6 +39,7 @@ def test_a_marked_image_gets_the_new_reference_and_nothing_else_changes() -> Non
             "registry.local:5000/team/web:1.0.0",
             "registry.local:5000/team/web:1.2.0",
             "apps:web",
+            ("Deployment", "", "web"),
         )
     ]
 

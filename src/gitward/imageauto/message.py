@@ -9,10 +9,11 @@ and the ``{{-``/``-}}`` whitespace trimming. The data::
     AutomationObject   "namespace/name"
     Updated.Images     ["host/app:1.2.3", ...]            the new image references
     Updated.Files      {"apps/web.yaml": {}, ...}          edited files
+    Updated.Objects    {{Kind, Namespace, Name}: {}, ...}  the YAML objects edited
     Changed.Changes    [{OldValue, NewValue, Setter}, ...] one per edited scalar
 
-Anything else (``if``, functions, ``.Updated.Objects``) is a :class:`ConfigError`
-naming it, at parse time, never a silently empty message. Pure.
+Anything else (``if``, functions) is a :class:`ConfigError` naming it, at parse time,
+never a silently empty message. Pure.
 """
 
 from __future__ import annotations
@@ -50,9 +51,18 @@ def render(
     ``images``: the new references (``host/path:tag``) of the policies that changed."""
     nodes = parse(template or DEFAULT, automation)
     files: dict[str, dict[str, str]] = {c.file: {} for c in changes}
+    objects: dict[tuple[str, str, str], dict[str, str]] = {
+        c.object: {} for c in changes if c.object[0]
+    }
     data = {
         "AutomationObject": automation,
-        "Updated": {"Images": sorted(set(images)), "Files": files},
+        "Updated": {
+            "Images": sorted(set(images)),
+            "Files": files,
+            "Objects": _Pairs(
+                ({"Kind": k, "Namespace": ns, "Name": n}, {}) for k, ns, n in sorted(objects)
+            ),
+        },
         "Changed": {
             "Changes": [{"OldValue": c.old, "NewValue": c.new, "Setter": c.policy} for c in changes]
         },
@@ -95,15 +105,14 @@ def parse(template: str, where: str) -> list[_Node]:
 def _checked(path: str, where: str) -> str:
     if _PATH.match(path) is None:
         raise _bad(where, path, "is not supported (field paths, range and end only)")
-    if ".Updated.Objects" in path:
-        raise _bad(where, path, "is not supported: gitward lists files and images")
     return path
 
 
 def _bad(where: str, action: str, why: str) -> ConfigError:
     return ConfigError(
         f"{where}: messageTemplate action {{{{ {action} }}}} {why}",
-        hint="use .AutomationObject, .Updated.Images, .Updated.Files or .Changed.Changes",
+        hint="use .AutomationObject, .Updated.Images, .Updated.Files, .Updated.Objects "
+        "or .Changed.Changes",
     )
 
 
@@ -120,8 +129,14 @@ def _evaluate(nodes: list[_Node], dot: Any, names: Mapping[str, Any]) -> list[st
     return out
 
 
+class _Pairs(list[tuple[Any, Any]]):
+    """Key/value pairs ranged over like a map, for keys that are objects (Go structs)."""
+
+
 def _range(node: _Node, collection: Any, names: Mapping[str, Any]) -> list[str]:
-    if isinstance(collection, Mapping):
+    if isinstance(collection, _Pairs):
+        pairs: list[tuple[Any, Any]] = list(collection)
+    elif isinstance(collection, Mapping):
         pairs = [(k, collection[k]) for k in sorted(collection)]
     else:
         pairs = list(enumerate(collection or []))

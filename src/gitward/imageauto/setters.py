@@ -15,10 +15,15 @@ and dump would lose them). Pure: text in, text and the list of changes out.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import yaml
+
+from gitward.loading import LimitExceeded, load_all
 
 MARKER_KEY = "$imagepolicy"
 # indentation, an optional "- ", an optional key and colon; then the scalar (quoted or
@@ -44,13 +49,15 @@ class Latest:
 
 @dataclass(frozen=True)
 class Change:
-    """One scalar rewritten: where, from what, to what, and by which policy."""
+    """One scalar rewritten: where, from what, to what, by which policy, and in which
+    object (``Kind``, ``namespace``, ``name`` of the YAML document; "" when not one)."""
 
     file: str
     line: int  # 1-based
     old: str
     new: str
     policy: str  # "namespace:name", as the marker names it
+    object: tuple[str, str, str] = ("", "", "")
 
 
 def marker_of(comment: str) -> tuple[str, str] | None:
@@ -92,4 +99,29 @@ def edit_text(text: str, latest: Mapping[str, Latest], file: str) -> tuple[str, 
         start, end = match.span("value")
         lines[number - 1] = f"{line[:start]}{quote}{new}{quote}{line[end:]}"
         changes.append(Change(file, number, old, new, marker[0]))
+    if changes:
+        owners = _objects(lines)
+        changes = [dataclasses.replace(c, object=owners.get(c.line, ("", "", ""))) for c in changes]
     return "\n".join(lines), changes
+
+
+def _objects(lines: list[str]) -> dict[int, tuple[str, str, str]]:
+    """For each line, the (kind, namespace, name) of the YAML document holding it."""
+    owners: dict[int, tuple[str, str, str]] = {}
+    start = 0
+    for end in [i for i, line in enumerate(lines) if line.startswith("---")] + [len(lines)]:
+        try:
+            docs = load_all("\n".join(lines[start:end]))
+        except (yaml.YAMLError, LimitExceeded):
+            docs = []
+        doc = docs[0] if len(docs) == 1 else None
+        if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
+            meta = doc["metadata"]
+            key = (
+                str(doc.get("kind") or ""),
+                str(meta.get("namespace") or ""),
+                str(meta.get("name") or ""),
+            )
+            owners.update(dict.fromkeys(range(start + 1, end + 1), key))
+        start = end + 1
+    return owners

@@ -165,8 +165,8 @@ class SourceSpec:
     # Talk HTTP, not HTTPS, to the registry (for a Git source: to the OCI registries of
     # its charts' dependencies).
     plain_http: bool = False
-    # A Secret (in gitward's namespace) with ``username``/``password`` and/or ``ca.crt``
-    # for the registry or chart repository, as Flux's ``secretRef``/``certSecretRef``.
+    # A Secret in the app's destination namespace with ``username``/``password`` and/or
+    # ``ca.crt`` for the registry or chart repository (Flux's secretRef/certSecretRef).
     secret_ref: str | None = None
     # Multi-source apps: the name other sources use for this one in "$ref/..." value files.
     ref: str | None = None

@@ -112,6 +112,7 @@ def start_ui(
     *,
     declarations: dict[str, str],
     extra: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Ui:
     config = tmp / "config"
     config.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,7 @@ def start_ui(
     digest = hashlib.sha256(viewer.encode()).hexdigest()
     tokens.write_text(f"- {{name: viewer-bot, role: viewer, token_sha256: {digest}}}\n")
     tokens.chmod(0o600)
-    port = free_port()
+    port = port or free_port()
     serve = ServeProcess(
         tmp,
         control_plane.kubeconfig,

@@ -49,6 +49,22 @@ func (s withGroups) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	return nil
 }
 
+// GetClientByClientID returns clients that accept the "groups" scope (the example's
+// clients drop every scope but the standard ones and its own custom one).
+func (s withGroups) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	client, err := s.Storage.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return groupsClient{client}, nil
+}
+
+type groupsClient struct{ op.Client }
+
+func (c groupsClient) IsScopeAllowed(scope string) bool {
+	return scope == "groups" || c.Client.IsScopeAllowed(scope)
+}
+
 func main() {
 	port := flag.Int("port", 0, "port on 127.0.0.1 (the issuer URL names it, so it is fixed)")
 	users := flag.String("users", "", "JSON list of {username, password, email, groups}")

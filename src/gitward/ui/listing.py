@@ -170,12 +170,20 @@ class Page:
         return max(1, -(-self.total // self.query.size))
 
 
-def select(rows: Iterable[Row], q: Query) -> Page:
-    """The page of ``rows`` that ``q`` asks for, and the values its filter menus offer."""
+def facets(rows: Iterable[Row]) -> dict[str, tuple[str, ...]]:
+    """The values each filter menu offers: those the rows have."""
+    everything = list(rows)
+    return {name: tuple(sorted({getattr(r, name) for r in everything})) for name in FILTERS}
+
+
+def select(
+    rows: Iterable[Row], q: Query, menus: Mapping[str, tuple[str, ...]] | None = None
+) -> Page:
+    """The page of ``rows`` that ``q`` asks for; ``menus``: :func:`facets`, if known."""
     everything = list(rows)
     found = [r for r in everything if matches(r, q)]
     found.sort(key=lambda r: r.name)  # ties stay in name order, in either direction
     found.sort(key=_sort_key(q.sort), reverse=q.desc)
     start = (q.page - 1) * q.size
-    facets = {name: tuple(sorted({getattr(r, name) for r in everything})) for name in FILTERS}
-    return Page(tuple(found[start : start + q.size]), len(found), q, facets)
+    menus = facets(everything) if menus is None else menus
+    return Page(tuple(found[start : start + q.size]), len(found), q, menus)

@@ -37,24 +37,37 @@ class Pages:
         self.guard = guard
         self.ctx = guard.ctx
         self._rows: dict[str, tuple[object, object, listing.Row]] = {}
+        self._all: tuple[object, list[listing.Row], dict[str, tuple[str, ...]]] | None = None
 
     # ------------------------------------------------------------------ the list
 
     def rows(self, session: Session) -> list[listing.Row]:
-        """Rows of the apps this person may view; unchanged apps reuse their row."""
+        """Rows of the apps this person may view, recomputed only after a change.
+
+        The change watcher's generation moves whenever any app changes (it looks a few
+        times a second), so between changes every list request reuses the same rows and
+        filter menus; after one, unchanged apps still reuse their row.
+        """
+        grants = self.guard.principal(session).grants
+        key = (self.ctx.changes.generation, grants)
+        if self._all is not None and self._all[0] == key:
+            return self._all[1]
         apps = self.ctx.api.apps
         out = []
-        for name in visible(self.guard.principal(session).grants, apps):
+        for name in visible(grants, apps):
             spec, status = apps.declared(name), apps.observed(name)
             cached = self._rows.get(name)
             if cached is None or cached[0] is not spec or cached[1] is not status:
                 cached = (spec, status, listing.row(spec, status))
                 self._rows[name] = cached
             out.append(cached[2])
+        self._all = (key, out, listing.facets(out))
         return out
 
     def page_of(self, request: Request, session: Session) -> listing.Page:
-        return listing.select(self.rows(session), listing.Query.parse(request.query_params))
+        rows = self.rows(session)
+        menus = self._all[2] if self._all is not None else None
+        return listing.select(rows, listing.Query.parse(request.query_params), menus)
 
     async def apps(self, request: Request, session: Session) -> Response:
         page = self.page_of(request, session)
@@ -89,7 +102,7 @@ class Pages:
                 keepalive=self.ctx.keepalive,
                 clock=self.ctx.clock,
             )
-            shown = {r.name for r in listing.select(self.rows(session), query).rows}
+            shown = {r.name for r in listing.select(self.rows(session), query, {}).rows}
             async for batch in batches:
                 if self.ctx.sessions.get(request.cookies.get(COOKIE)) is None:
                     # the page's refresh then gets 401 + HX-Redirect to the login page
@@ -99,7 +112,7 @@ class Pages:
                     yield ": keep-alive\n\n"
                     continue
                 names, membership = batch
-                page = listing.select(self.rows(session), query)
+                page = listing.select(self.rows(session), query, {})
                 now_shown = {r.name for r in page.rows}
                 if membership or now_shown != shown:
                     shown = now_shown

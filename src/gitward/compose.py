@@ -43,12 +43,14 @@ from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.toolchain import Toolchain, default_cache_dir
 
 if TYPE_CHECKING:
+    from gitward.ha.replica import HaSettings, Replica
     from gitward.kube.cache import LiveCache
     from gitward.model.history import Trigger
     from gitward.model.project import ProjectSpec
     from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
+    from gitward.reconcile.controller import Controller
     from gitward.spec.clusters import ClusterSpec
     from gitward.spec.declarations import Declarations
     from gitward.store import Store
@@ -94,6 +96,7 @@ class Settings:
     # Networks Git may not fetch from (SSRF): link-local and cloud metadata by default.
     repo_addresses: AddressPolicy = field(default_factory=AddressPolicy)
     state_dir: Path | None = None  # serve: the admin token and the SQLite database
+    ha: HaSettings | None = None  # serve --ha: one of several replicas (docs/ha.md)
 
 
 def tool(name: str, progress: Progress | None = None) -> Path:
@@ -167,14 +170,38 @@ def engine(
 
 
 async def store(settings: Settings, clock: Clock, url: str | None = None) -> Store:
-    """The history store: ``url`` (SQLite or PostgreSQL), else SQLite in the state dir."""
-    from gitward.store import Store  # noqa: PLC0415 - serve only: SQLAlchemy is heavy
+    """The history store: ``url`` (SQLite or PostgreSQL), else SQLite in the state dir.
+
+    With ``settings.ha`` (``serve --ha``), syncs are recorded under the replica id.
+    """
+    from gitward.store import DEFAULT_OWNER, Store  # noqa: PLC0415 - serve only: heavy
 
     if url is None:
         if settings.state_dir is None:
             raise ConfigError("no database: give a database URL or a state directory")
         url = f"sqlite:///{settings.state_dir / 'gitward.db'}"
-    return await Store.open(url, clock)
+    return await Store.open(
+        url, clock, owner=settings.ha.replica_id if settings.ha else DEFAULT_OWNER
+    )
+
+
+def replica(
+    settings: Settings, store: Store, clock: Clock, controller: Callable[[], Controller]
+) -> Replica | None:
+    """``serve --ha``: this replica (None without it), telling ``controller`` (built after
+    it) what it takes over; its Lease thread gets a Kubernetes client of its own."""
+    from gitward import sharing  # noqa: PLC0415 - serve --ha only
+    from gitward.ha.replica import Replica  # noqa: PLC0415
+    from gitward.kube.leases import KubeLeases  # noqa: PLC0415
+
+    if (ha := settings.ha) is None:
+        return None
+    owners = store.ownership()  # refuses SQLite: replicas share one PostgreSQL
+
+    def leases() -> KubeLeases:
+        return KubeLeases(kube_client(settings), ha.namespace, field_manager=settings.field_manager)
+
+    return Replica(ha, leases, owners, clock, sharing.hooks(controller))
 
 
 # The controller is told of every change in a watched cluster: (event type, object).

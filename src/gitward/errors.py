@@ -29,7 +29,8 @@ tried again only for a new commit, a changed declaration or a person's refresh o
     │   ├── ConflictError          another field manager owns a field we set
     │   ├── ImmutableFieldError    a field cannot change in place (replace to fix)
     │   └── UnknownKindError       the cluster serves no such group/kind
-    └── SyncError                  a sync as a whole failed (hooks, waves, timeouts)
+    ├── SyncError                  a sync as a whole failed (hooks, waves, timeouts)
+    └── NotOwnerError              HA: this replica does not (or no longer) own the app
 
 Messages follow one rule: say what failed, on which object, and what to do about it.
 """
@@ -229,3 +230,17 @@ class UnknownKindError(KubeError):
 
 class SyncError(GitwardError):
     """A sync failed as a whole (a hook failed, a wave never became healthy, ...)."""
+
+
+class NotOwnerError(GitwardError):
+    """High availability: this replica may not sync the app now (docs/ha.md).
+
+    Its Lease is lost or expired, the app hashes to another replica, or another live
+    replica still holds the app in the store. Nothing was written. ``retry_after``
+    says when to try again (the app should soon be this replica's), None: never, the
+    app is another replica's.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -327,3 +328,22 @@ class AppsView(Protocol):
         ...
 
     async def suspend(self, app: str, suspended: bool, actor: str) -> AppStatus: ...
+
+
+class Shard(Protocol):
+    """This replica's share of the apps when several run (``serve --ha``, docs/ha.md).
+
+    Implemented by :class:`gitward.ha.replica.Replica`; one process alone has none.
+    """
+
+    def owns(self, app: str) -> bool:
+        """True if this replica reconciles ``app`` now."""
+        ...
+
+    def fence(self, app: str) -> AbstractAsyncContextManager[int]:
+        """Hold ``app`` for one sync; raises NotOwnerError if this replica may not."""
+        ...
+
+    def forward(self, app: str, trigger: str, actor: str) -> None:
+        """Queue a trigger of ``app`` for the replica that owns it."""
+        ...

@@ -17,7 +17,16 @@ from gitward.store.migrate import head_revision
 from gitward.store.schema import metadata
 from tests.store.conftest import FakeClock
 
-TABLES = {"alembic_version", "app_status", "app_controls", "syncs", "sync_actions", "audit_log"}
+TABLES = {
+    "alembic_version",
+    "app_status",
+    "app_controls",
+    "syncs",
+    "sync_actions",
+    "audit_log",
+    "app_owner",
+    "app_triggers",
+}
 
 
 async def on_database(url: str, work: Any) -> Any:

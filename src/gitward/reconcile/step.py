@@ -19,10 +19,11 @@ import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 
 from gitward.apply.inventory import Inventory
-from gitward.errors import GitwardError, PolicyError, UnreachableError
+from gitward.errors import GitwardError, NotOwnerError, PolicyError, UnreachableError
 from gitward.logs import current_revision
 from gitward.model import AppSpec, GroupKind, HealthStatus, ResourceKey, Revision, worst
 from gitward.model.events import EventKind, SyncEvent
@@ -84,8 +85,10 @@ class Reconciler:
         metrics: Metrics,
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None,
         listener: Callable[[SyncEvent], None] | None = None,
+        fence: Callable[[str], AbstractAsyncContextManager[int]] | None = None,
     ) -> None:
         self.engine_for = engine_for
+        self.fence = fence  # serve --ha: proves this replica still owns the app (docs/ha.md)
         self.listener = listener  # notifications: returns at once (it only enqueues)
         self.store = store
         self.settings = settings
@@ -111,8 +114,16 @@ class Reconciler:
                 await self._look(r)  # Engine.look: render ... plan; nothing written
                 decision = self._decide(r)  # in sync, drift to record, or sync
             if decision.do is Do.SYNC:
-                await self._sync(r, decision)  # Engine.write: apply, record, health
+                async with self._fenced(r.spec.name):  # HA: still this replica's app?
+                    await self._sync(r, decision)  # Engine.write: apply, record, health
                 decision = self._decide(r)  # synced, or failed: back off or report
+        except NotOwnerError as e:  # HA: nothing written; another replica has the app
+            log.info("not syncing %s: %s", r.spec.name, e.message)
+            return (
+                None
+                if e.retry_after is None
+                else d.Requeue(e.retry_after, r.item.trigger, r.item.actor)
+            )
         except GitwardError as e:
             unreachable = isinstance(e, UnreachableError)  # its apps are Unknown, not stale
             failure = Failure(str(e), e.transient, sync=r.record_id is not None)
@@ -120,6 +131,9 @@ class Reconciler:
             decision = self._decide(r)  # transient: back off; permanent: report once
         await self._record(r, decision)  # the status transition, and what to remember
         return decision.requeue
+
+    def _fenced(self, app: str) -> AbstractAsyncContextManager[int | None]:
+        return nullcontext() if self.fence is None else self.fence(app)
 
     # ------------------------------------------------------------------ learning
 

@@ -150,3 +150,29 @@ audit_log = Table(
     Index("ix_audit_log_app_id", "app", "id"),
     sqlite_autoincrement=True,
 )
+
+# High availability (docs/ha.md). One row per app a replica has taken: the row lock is
+# held for the length of each sync, ``epoch`` grows at every change of owner, and
+# ``lease_expires_at`` says until when the owner's Lease was valid when it last claimed.
+app_owner = Table(
+    "app_owner",
+    metadata,
+    Column("app", String(NAME), primary_key=True),
+    Column("replica", Text, nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("lease_expires_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+)
+
+# Webhooks and API calls that reached a replica not owning the app, for the owner.
+app_triggers = Table(
+    "app_triggers",
+    metadata,
+    _id(),
+    Column("app", String(NAME), nullable=False),
+    Column("trigger", String(ENUM), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Index("ix_app_triggers_app", "app"),
+    sqlite_autoincrement=True,
+)

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gitward.errors import ConfigError
 from gitward.model.history import (
     SYSTEM_ACTOR,
     AppStatus,
@@ -35,9 +36,10 @@ from gitward.store.codec import dumps, now
 from gitward.store.engine import create_engine, reader
 from gitward.store.errors import StoreError, translated
 from gitward.store.migrate import upgrade
+from gitward.store.ownership import Ownership
 from gitward.store.schema import syncs as syncs_table
 from gitward.store.sqlite_file import check_writable
-from gitward.store.urls import StoreTarget, parse_store_url
+from gitward.store.urls import Backend, StoreTarget, parse_store_url
 
 DEFAULT_OWNER = "local"  # the owner of syncs when one process runs alone
 INTERRUPTED_MESSAGE = "the process running this sync stopped before it finished"
@@ -92,6 +94,15 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def ownership(self) -> Ownership:
+        """High availability on PostgreSQL: app owners and queued triggers (docs/ha.md)."""
+        if self._target.backend is not Backend.POSTGRESQL:
+            raise ConfigError(
+                f"--ha needs a PostgreSQL store shared by every replica, not {self.location}",
+                hint="pass --db postgresql://USER@HOST:PORT/DB",
+            )
+        return Ownership(self._target, self._engine, self._clock, self.owner)
 
     @property
     def location(self) -> str:

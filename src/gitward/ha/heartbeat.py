@@ -1,0 +1,121 @@
+"""This replica's own Lease, renewed from a thread of its own.
+
+The replica's event loop runs syncs, watches and the API; on a loaded machine a ready
+queue of hundreds of callbacks can hold a renewal back for longer than the Lease lasts,
+and the others would then take every app away from a replica that is merely busy. So
+the renewal runs in a thread with its own event loop and its own Kubernetes client:
+Python switches threads every few milliseconds, whatever the main loop is doing.
+
+Shared with the main loop: a few floats and a record, replaced whole (never mutated),
+and ``on_lost``, which the main loop is asked to run with ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from gitward.errors import GitwardError, KubeError
+from gitward.ha import lease
+from gitward.ha.ports import Leases
+from gitward.ports import Clock
+
+log = logging.getLogger("gitward.ha")
+
+
+class LeaseHolder:
+    """Create, renew or take back the Lease ``gitward-replica-<me>``; see the module doc."""
+
+    def __init__(
+        self,
+        me: str,
+        namespace: str,
+        duration: float,
+        clock: Clock,
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self.me = me
+        self.namespace = namespace
+        self.duration = duration
+        self._clock = clock
+        self._on_lost = on_lost
+        self.own: lease.LeaseRecord | None = None
+        self.valid_until = 0.0  # monotonic: the Lease is ours until then
+        self.expires = 0.0  # wall: when the others see it expire
+        self._stop = threading.Event()
+        self._soon = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return lease.lease_name(self.me)
+
+    def valid(self) -> bool:
+        return self._clock.monotonic() < self.valid_until
+
+    def lose(self) -> None:
+        self.valid_until = 0.0
+
+    async def renew(self, leases: Leases) -> None:
+        """One renewal: create, renew or take the Lease, or learn it is someone else's."""
+        started, now = self._clock.monotonic(), self._clock.wall()
+        step = lease.plan(self.own, self.me, now)
+        if step is lease.Step.WAIT and self.own is not None:
+            holder = self.own.holder
+            self.lose()
+            self._on_lost(f"Lease {self.name} is held by {holder!r}")
+            self.own = await leases.get(self.name)  # read it again: see it expire
+            return
+        body = lease.body(self.namespace, self.me, self.duration, now, self.own)
+        try:
+            written = await leases.write(body, create=step is lease.Step.CREATE)
+        except KubeError as e:
+            if e.status in (404, 409):  # changed or deleted since read: read, plan again
+                self.own = await leases.get(self.name)
+                self._soon.set()
+            log.warning("renewing Lease %s failed: %s", self.name, e.message)
+            return
+        if step is lease.Step.TAKE or not self.valid():
+            log.info("replica %s holds Lease %s", self.me, written.name)
+        self.own = written
+        self.valid_until = started + self.duration
+        self.expires = now + self.duration
+
+    # ------------------------------------------------------------------ the thread
+
+    def start(self, make_leases: Callable[[], Leases]) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(make_leases,), name="gitward-lease", daemon=True
+        )
+        self._thread.start()
+
+    def renew_soon(self) -> None:
+        self._soon.set()
+
+    def stop(self) -> None:
+        """Stop renewing (blocks until the thread ended; run it off the event loop)."""
+        self._stop.set()
+        self._soon.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self, make_leases: Callable[[], Leases]) -> None:
+        loop = asyncio.new_event_loop()
+        leases = make_leases()
+        try:
+            while not self._stop.is_set():
+                self._soon.wait(timeout=self.duration / 3)
+                self._soon.clear()
+                if self._stop.is_set():
+                    break
+                try:
+                    loop.run_until_complete(self.renew(leases))
+                except GitwardError as e:
+                    log.warning("renewing Lease %s failed: %s", self.name, e.message)
+                except Exception:  # a bug must not stop the heartbeat silently
+                    log.exception("renewing Lease %s failed", self.name)
+        finally:
+            loop.run_until_complete(leases.aclose())
+            loop.close()

@@ -1,0 +1,339 @@
+"""One replica among several: its Lease, the apps it owns, and the fence before a sync.
+
+The loop, in order: renew this replica's Lease (every third of its duration); list the
+replica Leases and keep the live ones as members; give each app to its owner by
+rendezvous hashing (:mod:`.assign`); let go of the apps that moved away (once their
+sync in flight, if any, has ended) and adopt those that moved here (the store marks
+syncs their previous owner left running Interrupted, and this replica finishes them);
+hand over triggers other replicas queued. It wakes early for a notification from
+PostgreSQL (a trigger, a replica leaving) and exactly when a member's Lease would
+expire, so a replica killed with ``kill -9`` is replaced about one Lease duration
+after its last renewal, and one stopped with SIGTERM at once.
+
+Before a sync, :meth:`Replica.fence` checks the Lease is still this replica's (read
+again from the API server) and unexpired, that hashing still gives the app here, and
+holds the app's row in the store until the sync ends. See docs/ha.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from gitward.errors import ConfigError, GitwardError, KubeError, NotOwnerError
+from gitward.ha import assign, lease
+from gitward.ha.heartbeat import LeaseHolder
+from gitward.ha.ports import Leases, Owners
+from gitward.ports import Clock
+
+log = logging.getLogger("gitward.ha")
+
+RETRY = 0.5  # seconds: adopt or release again (another replica is letting go)
+LISTEN_BACKOFF = 1.0
+FORWARD_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class HaSettings:
+    replica_id: str
+    namespace: str = "gitward-system"
+    lease_duration: float = 15.0
+    grace: float = 30.0  # SIGTERM: how long syncs in flight may take to finish
+
+    @property
+    def renew_every(self) -> float:
+        return self.lease_duration / 3
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the replica tells the controller."""
+
+    apps: Callable[[], Iterable[str]]  # every declared app
+    gained: Callable[[str, bool], Awaitable[None]]  # (app, finish an interrupted sync)
+    triggered: Callable[[str, str, str], Awaitable[None]]  # a queued (app, trigger, actor)
+
+
+class Replica:
+    def __init__(
+        self,
+        settings: HaSettings,
+        leases: Callable[[], Leases],
+        owners: Owners,
+        clock: Clock,
+        hooks: Hooks,
+    ) -> None:
+        self.settings = settings
+        self.me = settings.replica_id
+        self._make_leases = leases  # one for this loop, one for the Lease thread
+        self._leases = leases()
+        self._owners = owners
+        self._clock = clock
+        self._hooks = hooks
+        self.members: frozenset[str] = frozenset()
+        self.adopted: set[str] = set()
+        self.lease = LeaseHolder(
+            self.me, settings.namespace, settings.lease_duration, clock, self._lost_elsewhere
+        )
+        self._main: asyncio.AbstractEventLoop | None = None
+        self._checked = float("-inf")  # monotonic: the schema and members, last read
+        self._next_expiry: float | None = None  # wall: a member's Lease may expire then
+        self._stopping = False
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._wake = asyncio.Event()
+        self._refresh_due = True
+        self._triggers_due = True
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self.problem = ""  # why this replica syncs nothing now, for /readyz and logs
+        self._waiting = ""  # why the first app not yet taken over is not, as last logged
+
+    # ------------------------------------------------------------------ questions
+
+    def valid(self) -> bool:
+        return self.lease.valid()
+
+    def owns(self, app: str) -> bool:
+        """True if this replica should reconcile ``app`` now."""
+        return (
+            not self._stopping
+            and self.valid()
+            and app in self.adopted
+            and assign.owner(app, self.members) == self.me
+        )
+
+    @asynccontextmanager
+    async def fence(self, app: str) -> AsyncIterator[int]:
+        """Hold ``app`` for one sync; raises NotOwnerError when this replica may not."""
+        if self._stopping:
+            raise NotOwnerError(f"{app}: replica {self.me!r} is stopping")
+        if assign.owner(app, self.members) != self.me:
+            raise NotOwnerError(f"{app}: the app belongs to another replica now")
+        await self._check_lease()
+        if app not in self.adopted:
+            raise NotOwnerError(f"{app}: not taken over yet", retry_after=RETRY)
+        self._active += 1
+        self._idle.clear()
+        try:
+            async with self._owners.hold(app, self.members, self.lease.expires) as epoch:
+                yield epoch
+        finally:
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
+
+    async def _check_lease(self) -> None:
+        """The Lease as the API server has it now: held by this replica, not expired."""
+        try:
+            current = await self._leases.get(lease.lease_name(self.me))
+        except KubeError as e:
+            raise NotOwnerError(
+                f"cannot read this replica's Lease: {e.message}", retry_after=RETRY
+            ) from e
+        if current is None or current.holder != self.me:
+            holder = current.holder if current else "nobody (deleted)"
+            self._lost(f"Lease {lease.lease_name(self.me)} is now held by {holder!r}")
+            raise NotOwnerError(f"replica {self.me!r} lost its Lease to {holder!r}")
+        if not current.live(self._clock.wall()) or not self.valid():
+            self.lease.renew_soon()  # the others may take the apps meanwhile
+            raise NotOwnerError(f"replica {self.me!r}: its Lease expired", retry_after=RETRY)
+
+    def forward(self, app: str, trigger: str, actor: str) -> None:
+        """Queue a trigger for the owner of ``app`` (an API call or a webhook landed here)."""
+        self._spawn(self._forward(app, trigger, actor), f"forward {trigger} of {app}")
+
+    async def _forward(self, app: str, trigger: str, actor: str) -> None:
+        """Retried while the store is unreachable (restarting), up to about a minute."""
+        for attempt in range(FORWARD_ATTEMPTS):
+            try:
+                await self._owners.queue_trigger(app, trigger, actor)
+            except GitwardError as e:
+                if not e.transient or attempt == FORWARD_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))
+            else:
+                return
+
+    # ------------------------------------------------------------------ running
+
+    async def start(self) -> None:
+        """Refuse a store of another schema, take this replica's Lease, start the loop."""
+        problem = await self._owners.schema_problem()
+        if problem:
+            raise ConfigError(problem, hint="upgrade or roll back this replica to match the store")
+        self._main = asyncio.get_running_loop()
+        await self.lease.renew(self._leases)
+        self.lease.start(self._make_leases)
+        await self._refresh()
+        await self._owners.announce()
+        self._tasks.append(asyncio.create_task(self._loop(), name="ha-loop"))
+        self._tasks.append(asyncio.create_task(self._listen(), name="ha-listen"))
+
+    async def drain(self) -> None:
+        """SIGTERM: take no more work; wait (up to the grace period) for syncs in flight."""
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=self.settings.grace)
+        except TimeoutError:
+            log.warning(
+                "%d syncs still running after %ss; they are interrupted",
+                self._active,
+                self.settings.grace,
+            )
+
+    async def stop(self) -> None:
+        """Release every app and the Lease, so that the others take over at once."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
+        await asyncio.to_thread(self.lease.stop)
+        try:
+            released = await self._owners.release(keep=())
+            if self.lease.own is not None and self.lease.own.holder == self.me:
+                await self._leases.delete(self.lease.name)  # never another holder's
+            await self._owners.announce()
+            log.info("released %d apps and Lease %s", len(released), self.lease.name)
+        except GitwardError as e:
+            log.warning("could not release the Lease; the others take over when it expires: %s", e)
+        finally:
+            await self._leases.aclose()
+
+    async def _loop(self) -> None:
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._sleep())
+            self._wake.clear()
+            try:
+                await self._tick()
+            except GitwardError as e:
+                log.warning("high availability: %s", e)
+                self.problem = e.message
+            except Exception:  # a bug must not stop the heartbeat; it is logged
+                log.exception("high availability: the replica loop failed")
+
+    def _sleep(self) -> float:
+        now_m, now_w = self._clock.monotonic(), self._clock.wall()
+        until = [self._checked + self.settings.renew_every - now_m]
+        if self._next_expiry is not None:
+            until.append(self._next_expiry - now_w + 0.05)
+        if self._pending():
+            until.append(RETRY)
+        return max(0.01, min(until))
+
+    async def _tick(self) -> None:
+        if self._clock.monotonic() >= self._checked + self.settings.renew_every:
+            self._checked = self._clock.monotonic()
+            problem = await self._owners.schema_problem()
+            if problem:
+                self._lost(problem)
+                return
+            self._refresh_due = True
+        now = self._clock.wall()
+        if (
+            self._refresh_due
+            or self._pending()
+            or (self._next_expiry is not None and now >= self._next_expiry)
+        ):
+            self._refresh_due = False
+            await self._refresh()
+        if self._triggers_due and self.adopted:
+            self._triggers_due = False
+            for app, trigger, actor in await self._owners.take_triggers(sorted(self.adopted)):
+                await self._hooks.triggered(app, trigger, actor)
+
+    # ------------------------------------------------------------------ the Lease
+
+    def _lost(self, why: str) -> None:
+        if self.adopted:
+            log.error("replica %s stops syncing: %s", self.me, why)
+        self.lease.lose()
+        self.adopted.clear()
+        self.problem = why
+
+    def _lost_elsewhere(self, why: str) -> None:
+        """Called from the Lease thread: the main loop drops the apps."""
+        if self._main is not None:
+            self._main.call_soon_threadsafe(self._lost, why)
+
+    # ------------------------------------------------------------------ apps
+
+    def _pending(self) -> bool:
+        return self.valid() and any(
+            assign.owner(a, self.members) == self.me and a not in self.adopted
+            for a in self._hooks.apps()
+        )
+
+    async def _refresh(self) -> None:
+        """Members from the Leases; apps released and adopted as hashing now says."""
+        leases = await self._leases.list()
+        now = self._clock.wall()
+        members = lease.live_members(leases, now)
+        if members != self.members:
+            log.info("replicas: %s", ", ".join(sorted(members)) or "none")
+        self.members = members
+        self._next_expiry = lease.next_expiry(leases, now)
+        mine = {a for a in self._hooks.apps() if assign.owner(a, members) == self.me}
+        if not self.valid():
+            mine = set()
+        self.adopted &= mine
+        released = await self._owners.release(keep=mine)  # those a sync holds: next time
+        if released:
+            log.info("released %d apps to other replicas", len(released))
+        waiting = [e for app in sorted(mine - self.adopted) if (e := await self._adopt(app))]
+        if waiting and waiting[0] != self._waiting:
+            log.info("%d apps not taken over yet: %s", len(waiting), waiting[0])
+        self._waiting = waiting[0] if waiting else ""
+
+    async def _adopt(self, app: str) -> str:
+        """Take ``app`` over; returns why not ("" once taken)."""
+        try:
+            taken = await self._owners.adopt(app, self.members, self.lease.expires)
+        except NotOwnerError as e:
+            return e.message
+        self.adopted.add(app)
+        if taken.interrupted:
+            log.warning(
+                "%s: took over from a stopped replica; syncs %s marked interrupted",
+                app,
+                ", ".join(map(str, taken.interrupted)),
+            )
+        self._triggers_due = True
+        await self._hooks.gained(app, taken.finish)
+        return ""
+
+    # ------------------------------------------------------------------ notifications
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._owners.listen(self._notified)
+            except GitwardError as e:
+                log.warning("%s", e.message)
+            await asyncio.sleep(LISTEN_BACKOFF)
+            self._refresh_due = self._triggers_due = True  # missed notes: look anyway
+            self._wake.set()
+
+    def _notified(self, channel: str, payload: str) -> None:
+        if channel.endswith("members") and payload != self.me:
+            self._refresh_due = True
+        elif not channel.endswith("members"):
+            self._triggers_due = True
+        self._wake.set()
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except GitwardError as e:
+                log.error("%s failed: %s", what, e)  # noqa: TRY400 - a known failure
+
+        task = asyncio.create_task(guarded(), name=what)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

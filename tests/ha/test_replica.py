@@ -1,0 +1,130 @@
+"""The replica's decisions, with in-memory Leases and owners (the real ones are tested
+against the API server and PostgreSQL in test_replicas.py and test_ownership.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from gitward.errors import NotOwnerError
+from gitward.ha import lease
+from gitward.ha.assign import owner
+from gitward.ha.replica import HaSettings, Hooks, Replica
+from tests.store.conftest import FakeClock
+
+APPS = [f"app-{i}" for i in range(12)]
+
+
+class MemoryLeases:
+    def __init__(self) -> None:
+        self.items: dict[str, lease.LeaseRecord] = {}
+        self.version = 0
+
+    async def list(self) -> list[lease.LeaseRecord]:
+        return list(self.items.values())
+
+    async def get(self, name: str) -> lease.LeaseRecord | None:
+        return self.items.get(name)
+
+    async def write(self, body: dict[str, Any], *, create: bool) -> lease.LeaseRecord:
+        self.version += 1
+        body["metadata"]["resourceVersion"] = str(self.version)
+        record = lease.parse(body)
+        self.items[record.name] = record
+        return record
+
+    async def delete(self, name: str) -> None:
+        self.items.pop(name, None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Taken:
+    epoch: int = 1
+    interrupted: tuple[int, ...] = ()
+    finish: bool = False
+
+
+class MemoryOwners:
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}
+        self.held: list[str] = []
+
+    async def adopt(self, app: str, members: frozenset[str], expires: float) -> Taken:
+        return Taken()
+
+    @asynccontextmanager
+    async def hold(self, app: str, members: frozenset[str], expires: float) -> AsyncIterator[int]:
+        self.held.append(app)
+        yield 1
+
+    async def release(self, keep: Collection[str] = ()) -> list[str]:
+        return []
+
+    async def queue_trigger(self, app: str, trigger: str, actor: str) -> None:
+        return None
+
+    async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
+        return []
+
+    async def announce(self) -> None:
+        return None
+
+    async def listen(self, on_notify: Callable[[str, str], None]) -> None:
+        return None
+
+    async def schema_problem(self) -> str:
+        return ""
+
+
+async def ignore(*_: object) -> None:
+    return None
+
+
+async def started(me: str, leases: MemoryLeases, owners: MemoryOwners) -> Replica:
+    replica = Replica(
+        HaSettings(me, "ns", 15.0),
+        lambda: leases,
+        owners,
+        FakeClock(),
+        Hooks(lambda: APPS, ignore, ignore),
+    )
+    await replica.lease.renew(leases)  # by hand: no Lease thread in these tests
+    await replica._refresh()
+    return replica
+
+
+async def test_a_replica_owns_the_apps_hashing_gives_it_and_fences_only_those() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    other = await started("r2", leases, owners)
+    me = await started("r1", leases, owners)
+    await other._refresh()
+
+    mine = {a for a in APPS if owner(a, ["r1", "r2"]) == "r1"}
+    assert {a for a in APPS if me.owns(a)} == mine
+    assert {a for a in APPS if other.owns(a)} == set(APPS) - mine
+    async with me.fence(sorted(mine)[0]):
+        pass
+    with pytest.raises(NotOwnerError, match="belongs to another replica"):
+        async with me.fence(sorted(set(APPS) - mine)[0]):
+            pytest.fail("synced another replica's app")
+
+
+async def test_a_lease_taken_by_hand_stops_every_sync_at_once() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    me = await started("r1", leases, owners)
+    name = lease.lease_name("r1")
+    leases.items[name] = dataclasses.replace(leases.items[name], holder="mallory")
+
+    with pytest.raises(NotOwnerError, match="lost its Lease to 'mallory'"):
+        async with me.fence(APPS[0]):
+            pytest.fail("synced without its Lease")
+
+    assert not any(me.owns(a) for a in APPS)
+    assert owners.held == []

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitward import compose
+from gitward import compose, sharing
 from gitward.api.auth import (
     authenticator,
     ensure_admin_token,
@@ -34,6 +34,7 @@ from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.appsets.expand import AppSets
 from gitward.errors import ConfigError, GitwardError
+from gitward.ha.replica import HaSettings, Replica
 from gitward.healthrules import installed_library
 from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
 from gitward.model.history import Trigger
@@ -82,6 +83,7 @@ class ServeSettings:
     tokens_file: Path | None = None  # --tokens-file: more API tokens (digests) and roles
     roles_file: Path | None = None  # --roles: roles per project (gitward.api.roles)
     ui: UiSettings | None = None  # --ui-listen: the web UI on its own listener
+    ha: HaSettings | None = None  # --ha: one of several replicas (docs/ha.md)
 
     def compose(self) -> compose.Settings:
         """The one settings object every adapter of the service is built from."""
@@ -95,6 +97,7 @@ class ServeSettings:
             state_dir=self.state_dir,
             git_timeout=self.git_timeout,
             keys=self.keys,
+            ha=self.ha,
         )
 
 
@@ -116,6 +119,7 @@ class Service:
         self.ui: UiServer | None = None
         self.token_path: Path | None = None
         self.port = settings.port
+        self.replica: Replica | None = None
 
     # ------------------------------------------------------------------ startup
 
@@ -129,6 +133,7 @@ class Service:
             self.token_path, created = ensure_admin_token(s.state_dir)
             log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
         self.store = await compose.store(adapters, self.clock, s.db_url)
+        self.replica = compose.replica(adapters, self.store, self.clock, lambda: self.controller)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
         self.children = AppOfApps(  # app-of-apps: children found in renders adopted by reload
             lambda: self.controller.apps, self.reload, asyncio.get_running_loop()
@@ -156,8 +161,10 @@ class Service:
             metrics=self.metrics,
             track=self.track,
             listener=self.notifier,
+            shard=self.replica,
         )
         await self.reload()
+        self._tasks += await sharing.start(self.replica, self.store, self.controller)  # --ha
         await self.controller.start()
         self._tasks.append(asyncio.create_task(self._reload_loop(), name="config-reload"))
         self._tasks.append(compose.image_automation(self.adapters, self))  # image automation
@@ -321,7 +328,8 @@ class Service:
         return not first
 
     async def _uninstall(self, spec: AppSpec) -> None:
-        if spec.sync_policy.prune and not self.appsets.preserves(spec):
+        owner = self.replica is None or self.replica.owns(spec.name)  # --ha: the owner only
+        if spec.sync_policy.prune and owner and not self.appsets.preserves(spec):
             await self.engine_for(spec).uninstall(spec)
 
     async def _reload_loop(self) -> None:
@@ -343,6 +351,8 @@ class Service:
 
     async def stop(self) -> None:
         self.ready_reason = "stopping"
+        if self.replica is not None and hasattr(self, "controller"):  # first: hand apps over
+            await sharing.hand_over(self.replica, self.controller, self.store)
         if self.ui is not None:
             await self.ui.stop()
         if self._http is not None:

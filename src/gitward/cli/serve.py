@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +16,7 @@ from gitward.cli import uiflags as u
 from gitward.cli.output import err_console
 from gitward.cli.policyflags import PolicyPaths
 from gitward.errors import ConfigError
+from gitward.ha.replica import HaSettings
 from gitward.reconcile.config import ConfigLocation
 
 if TYPE_CHECKING:
@@ -25,6 +28,18 @@ def _listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit():
         raise ConfigError(f"--listen {value!r}: use HOST:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _ha(on: bool, replica_id: str | None, namespace: str, duration: float) -> HaSettings | None:
+    """The --ha settings; the replica id defaults to the pod name, else the host name."""
+    if not on:
+        if replica_id is not None:
+            raise ConfigError("--replica-id needs --ha")
+        return None
+    if duration < 3:
+        raise ConfigError(f"--lease-duration {duration:g}: use at least 3 seconds")
+    name = replica_id or os.environ.get("POD_NAME") or socket.gethostname()
+    return HaSettings(replica_id=name, namespace=namespace, lease_duration=duration)
 
 
 def serve(
@@ -123,6 +138,30 @@ def serve(
     oidc_client_secret_file: u.OidcSecretFile = None,
     oidc_redirect_url: u.OidcRedirect = None,
     oidc_ca_file: u.OidcCa = None,
+    ha: Annotated[
+        bool,
+        typer.Option(
+            "--ha",
+            help="Run as one of several replicas sharing the --db PostgreSQL: each holds a "
+            "Lease, apps are spread over the live ones (docs/ha.md).",
+        ),
+    ] = False,
+    replica_id: Annotated[
+        str | None,
+        typer.Option(
+            help="With --ha: this replica's name \\[default: $POD_NAME, else the host name]."
+        ),
+    ] = None,
+    lease_namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="With --ha: namespace of the replica Leases \\[default: --inventory-namespace]."
+        ),
+    ] = None,
+    lease_duration: Annotated[
+        float,
+        typer.Option(help="With --ha: seconds a replica's Lease lasts without renewal."),
+    ] = 15.0,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -172,6 +211,7 @@ def serve(
             oidc_redirect_url,
             oidc_ca_file,
         ),
+        ha=_ha(ha, replica_id, lease_namespace or inventory_namespace, lease_duration),
     )
 
     async def announce(service: Service) -> None:

@@ -24,7 +24,7 @@ from gitward.model import AppSpec, GroupKind, HealthStatus, JsonObject, Resource
 from gitward.model.annotations import APP_LABEL
 from gitward.model.events import SyncEvent
 from gitward.model.history import AppStatus, Pin, Trigger
-from gitward.ports import Clock, HistoryStore
+from gitward.ports import Clock, HistoryStore, Shard
 from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.pipeline import Engine
@@ -66,8 +66,10 @@ class Controller:
         metrics: Metrics | None = None,
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None = None,
         listener: Callable[[SyncEvent], None] | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.engine_for = engine_for
+        self.shard = shard  # serve --ha: only this replica's apps are reconciled here
         self.store = store
         self.clock = clock
         self.settings = settings or ControllerSettings()
@@ -81,6 +83,7 @@ class Controller:
             metrics=self.metrics,
             track=track,
             listener=None if listener is None else _stamped(listener, clock),
+            fence=None if shard is None else shard.fence,
         )
         self.apps = self.steps.apps
         self.status = self.steps.status
@@ -129,6 +132,9 @@ class Controller:
     def trigger(self, app: str, trigger: Trigger = Trigger.MANUAL, actor: str = "gitward") -> None:
         if app not in self.apps:
             raise KeyError(app)
+        if self.shard is not None and not self.shard.owns(app):
+            self.shard.forward(app, trigger.value, actor)  # the owner picks it up
+            return
         self.queue.add(app, trigger, actor)
 
     def apps_for_push(
@@ -216,6 +222,8 @@ class Controller:
         """One step for one app (see :mod:`.step`); returns when it wants to run again."""
         if item.app not in self.apps:
             return None
+        if self.shard is not None and not self.shard.owns(item.app):
+            return None  # another replica's; it comes back here with a trigger if it moves
         self.reconciles += 1
         current_app.set(item.app)
         current_revision.set("")
@@ -230,9 +238,24 @@ class Controller:
         stored = await self.store.set_suspended(app, suspended)
         status = dataclasses.replace(self.status[app], suspended=stored.suspended)
         self.status[app] = status
-        if not suspended:
-            self.queue.add(app, Trigger.REFRESH, actor)
+        if not suspended or self.shard is not None:  # HA: the owner must learn it too
+            self.trigger(app, Trigger.REFRESH, actor)
         return status
+
+    async def handed(self, app: str, trigger: Trigger, actor: str, *, finish: bool = False) -> None:
+        """HA: ``app`` came to this replica (taken over, or a trigger another replica
+        queued): read its status as the store has it (the previous owner's, a pin or a
+        suspension made through another replica), then reconcile it. ``finish``: the
+        previous owner was cut off mid-sync; the next look completes that sync."""
+        if app not in self.apps:
+            return
+        stored = await self.store.get_status(app)
+        if stored is not None:
+            self.status[app] = stored
+        if finish:
+            memory = self.steps.memory.get(app, Memory())
+            self.steps.memory[app] = dataclasses.replace(memory, interrupted=True)
+        self.queue.add(app, trigger, actor)
 
     def set_pin(self, app: str, pin: Pin | None) -> None:
         """A person pinned or unpinned ``app`` through the store: keep memory in step."""

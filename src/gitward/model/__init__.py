@@ -17,6 +17,7 @@ from gitward.model.app import (
     KustomizeOptions,
     LayerOperation,
     LayerSelector,
+    PostBuild,
     RendererKind,
     RepoCredentials,
     RetryPolicy,
@@ -24,6 +25,7 @@ from gitward.model.app import (
     SourceSpec,
     SyncOption,
     SyncPolicy,
+    VariableSource,
 )
 from gitward.model.discovery import ApiResource
 from gitward.model.health import HEALTHY, NOTHING_DEPLOYED, Health, HealthStatus, worst
@@ -83,6 +85,7 @@ __all__ = [
     "Outcome",
     "Phase",
     "Plan",
+    "PostBuild",
     "RendererKind",
     "RepoCredentials",
     "Resource",
@@ -97,6 +100,7 @@ __all__ = [
     "SyncOption",
     "SyncPolicy",
     "TrustedKeys",
+    "VariableSource",
     "Verification",
     "VerifyMode",
     "split_api_version",

@@ -280,6 +280,35 @@ class HealthRule:
 
 
 @dataclass(frozen=True)
+class VariableSource:
+    """A ConfigMap or Secret whose entries are substitution variables (Flux's
+    ``postBuild.substituteFrom``); read from the cluster at every sync. ``optional``: a
+    missing object counts as empty instead of failing the sync."""
+
+    kind: str  # "ConfigMap" or "Secret"
+    name: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class PostBuild:
+    """What is done to rendered objects before they are planned (Flux's ``postBuild``
+    and ``targetNamespace``): see :mod:`gitward.render.postbuild`.
+
+    ``substitute`` comes last and wins over ``substitute_from`` entries, which are read
+    in order (a later one wins). ``namespace`` is where ``substitute_from`` objects live
+    (the Flux Kustomization's own namespace). ``target_namespace`` replaces the namespace
+    of every object that names one, as Kustomize's ``namespace`` does (objects naming
+    none get the destination namespace anyway).
+    """
+
+    substitute: tuple[tuple[str, str], ...] = ()
+    substitute_from: tuple[VariableSource, ...] = ()
+    namespace: str = "default"
+    target_namespace: str | None = None
+
+
+@dataclass(frozen=True)
 class AppSpec:
     name: str
     source: SourceSpec
@@ -306,3 +335,4 @@ class AppSpec:
     def all_sources(self) -> tuple[SourceSpec, ...]:
         """Every source of the app, ``(source,)`` for a single-source app."""
         return self.sources or (self.source,)
+    post_build: PostBuild | None = None  # Flux Kustomizations: substitution, namespace

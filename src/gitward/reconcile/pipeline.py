@@ -60,6 +60,7 @@ from gitward.reconcile.planning import plan_for
 from gitward.reconcile.registry_auth import source_credentials
 from gitward.reconcile.source import render_revision, resolve_revision
 from gitward.reconcile.trust import TrustCheck
+from gitward.reconcile.variables import app_variables
 
 if TYPE_CHECKING:
     from gitward.observe.health import HealthEvaluator, HealthLibrary
@@ -243,6 +244,7 @@ class Engine:
             api_versions=tuple(await self.cluster.api_versions()),
             keys=self.keys + await app_keys(self.cluster, app),
             credentials_for=credentials,
+            variables=await app_variables(self.cluster, app),  # Flux postBuild (flux hook)
         )
 
     def check_policy(self, app: AppSpec, resources: Sequence[Resource]) -> Verdict:

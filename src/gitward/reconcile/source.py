@@ -11,12 +11,15 @@ revision is that of its first rendering source (``app.source``); the others are
 resolved here, at each render, so a push to any of them is picked up. Sources with a
 ``ref`` lend their trees to the Helm sources' ``$ref/`` values files. The objects of all
 sources are combined, and one object rendered by two sources is an error naming both.
+
+A Flux Kustomization's post-build step (:mod:`gitward.render.postbuild`) runs on the
+rendered objects, after the cache: its variables may change without a new commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,8 @@ from gitward.model import (
     SourceSpec,
 )
 from gitward.ports import GitSource, Renderer, RenderRequest
+from gitward.reconcile.variables import inline_variables
+from gitward.render.postbuild import post_build
 
 Credentials = Callable[[str], RepoCredentials | None]
 
@@ -80,11 +85,13 @@ async def render_revision(
     api_versions: tuple[str, ...] = (),
     keys: DecryptionKeys | None = None,
     credentials_for: Credentials | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> list[Resource]:
     """The objects ``app`` declares at ``revision`` (rendering is cached by commit).
 
     ``credentials`` are for the app's repository; ``credentials_for`` gives those of any
-    repository a multi-source app names (default: ``credentials`` for all)."""
+    repository a multi-source app names (default: ``credentials`` for all).
+    ``variables``: for the post-build step (None: the app's inline ones only)."""
     sources = app.all_sources()
     checked = await _checkout(git, credentials_for or (lambda _url: credentials), app, revision)
     refs = tuple(
@@ -108,7 +115,11 @@ async def render_revision(
             refs=refs,
         )
         results.append((source, await asyncio.to_thread(renderer.render, request)))
-    return combine(results)
+    resources = combine(results)
+    if app.post_build is None:
+        return resources
+    values = inline_variables(app) if variables is None else variables
+    return post_build(resources, app.post_build, values)
 
 
 def _describe(source: SourceSpec) -> str:

@@ -24,11 +24,13 @@ from gitward.model import (
     IgnoreDifferences,
     LayerOperation,
     LayerSelector,
+    PostBuild,
     RetryPolicy,
     SourceKind,
     SourceSpec,
     SyncPolicy,
 )
+from gitward.spec.postbuild import read_post_build
 from gitward.spec.sources import (
     parse_directory,
     parse_helm,
@@ -183,7 +185,15 @@ def _app(name: str, spec: _Reader) -> AppSpec:
         depends_on=spec.strings("dependsOn"),
         suspend=spec.bool_("suspend"),
         decryption=_decryption(spec.child("decryption")),
+        post_build=_post_build(spec),
     )
+
+
+def _post_build(spec: _Reader) -> PostBuild | None:
+    """Flux's ``postBuild`` as a gitward extra (:mod:`gitward.spec.postbuild`)."""
+    destination = spec.data.get("destination") or {}
+    namespace = destination.get("namespace") if isinstance(destination, Mapping) else None
+    return read_post_build(spec.child("postBuild"), str(namespace or "default"), None, extras=True)
 
 
 def _decryption(r: _Reader | None) -> Decryption | None:

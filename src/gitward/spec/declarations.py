@@ -1,5 +1,6 @@
 """Parse a set of declarations: ``Application``, ``Cluster``, ``AppProject`` and
 ``ApplicationSet`` documents (the last parsed by :mod:`gitward.appsets.parse`).
+Flux's documents are read by :mod:`gitward.spec.flux`.
 
 ``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
 repository) and hands the parsed documents here. Other kinds are an error naming the
@@ -33,6 +34,7 @@ from gitward.spec.clusters import (  # ClusterSpec and parse_cluster: re-exporte
     parse_argo_cluster_secret,
     parse_cluster,
 )
+from gitward.spec.flux import FluxDocuments, is_flux
 from gitward.spec.images import is_image_document, parse_images
 from gitward.spec.project import PROJECT_API_VERSIONS, parse_project
 
@@ -83,6 +85,7 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
     projects: dict[str, tuple[ProjectSpec, str]] = {}
     documents = list(documents)  # read twice: image automation looks up GitRepositories
     appsets: dict[str, tuple[AppSetSpec, str]] = {}
+    flux = FluxDocuments()
     for origin, doc in documents:
         if doc is None:
             continue
@@ -106,13 +109,19 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         elif kind == "ApplicationSet" and api_version in APPSET_API_VERSIONS:
             appset = parse_appset(doc, origin)
             _add(appsets, appset.name, appset, origin, "ApplicationSet")
+        elif is_flux(doc):
+            flux.add(origin, doc)
         else:
             raise ConfigError(
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
                 hint=f"use kind Application ({' or '.join(API_VERSIONS)}), Cluster "
                 f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret), AppProject "
-                f"({PROJECT_API_VERSIONS[0]}) or ApplicationSet ({APPSET_API_VERSIONS[0]})",
+                f"({PROJECT_API_VERSIONS[0]}), ApplicationSet ({APPSET_API_VERSIONS[0]}), or "
+                "Flux's GitRepository, OCIRepository, HelmRepository, HelmChart, "
+                "Kustomization or HelmRelease",
             )
+    for app, origin in flux.apps():
+        _add(apps, app.name, app, origin, "app")
     declared_apps = {k: v for k, (v, _) in apps.items()}
     declarations = Declarations(
         declared_apps,

@@ -1,0 +1,76 @@
+"""Flux source documents: where an app's files come from.
+
+A ``GitRepository`` (``source.toolkit.fluxcd.io``) becomes a :class:`FluxSource`: its
+URL (``https://``, ``ssh://``, ``file://``, as gitward's Git source reads any of them)
+and the revision gitward resolves. Flux picks the first of ``commit``, ``name``,
+``semver``, ``tag``, ``branch`` that is set, and the ``master`` branch when ``ref`` is
+absent; gitward resolves the same thing: a full SHA, a ref name, a semver range over
+the tags, ``refs/tags/<tag>`` or ``refs/heads/<branch>``. Sources are not apps: the
+Kustomizations and HelmReleases that reference them are (:mod:`.kustomization`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitward.spec.flux.reader import FluxReader, duration
+
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+
+
+@dataclass(frozen=True)
+class FluxSource:
+    """A source document, by its namespaced name, as gitward's source fields."""
+
+    kind: str
+    namespace: str
+    name: str
+    origin: str
+    repo_url: str
+    revision: str = "HEAD"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+def parse_git_repository(root: FluxReader, namespace: str, name: str) -> FluxSource:
+    spec = root.child("spec")
+    if spec is None:
+        raise root.fail("spec", "is required")
+    url = spec.str_("url", required=True) or ""
+    duration(spec, "interval", required=True)  # gitward polls on its own schedule
+    duration(spec, "timeout")
+    if spec.get("secretRef") is not None:
+        raise spec.fail(
+            "secretRef",
+            "is not supported by gitward yet (Git credentials from a Secret); give them "
+            "to gitward serve with --username and --password-file, or --ssh-key",
+        )
+    if spec.get("ignore") is not None:
+        raise spec.fail(
+            "ignore",
+            "is not supported by gitward yet (.sourceignore patterns); keep files that "
+            "must not be applied out of the Kustomization's path",
+        )
+    source = FluxSource("GitRepository", namespace, name, root.origin, url, _revision(spec))
+    spec.finish()
+    return source
+
+
+def _revision(spec: FluxReader) -> str:
+    ref = spec.child("ref")
+    if ref is None:
+        return "refs/heads/master"  # Flux's default when no ref is given
+    commit, name = ref.str_("commit"), ref.str_("name")
+    semver, tag, branch = ref.str_("semver"), ref.str_("tag"), ref.str_("branch")
+    ref.finish()
+    if commit:
+        return commit.lower()
+    if name:
+        return name
+    if semver:
+        return semver
+    if tag:
+        return f"refs/tags/{tag}"
+    return f"refs/heads/{branch or 'master'}"

@@ -74,6 +74,12 @@ COMMANDS: tuple[Command, ...] = (
         "Install gitward into the current cluster and commit the install to Git (idempotent).",
     ),
     Command(
+        "import",
+        "gitward.cli.importing",
+        "import_",
+        "Write gitward declarations for the Flux or Argo CD apps of a live cluster.",
+    ),
+    Command(
         "app",
         "gitward.cli.app_commands",
         "app",

@@ -25,6 +25,7 @@ from gitward.model.app import (
     SourceSpec,
     SyncOption,
     SyncPolicy,
+    ValuesReference,
     VariableSource,
 )
 from gitward.model.discovery import ApiResource
@@ -100,6 +101,7 @@ __all__ = [
     "SyncOption",
     "SyncPolicy",
     "TrustedKeys",
+    "ValuesReference",
     "VariableSource",
     "Verification",
     "VerifyMode",

@@ -309,6 +309,19 @@ class PostBuild:
 
 
 @dataclass(frozen=True)
+class ValuesReference:
+    """Helm values in a ConfigMap or Secret (Flux's ``valuesFrom``), read at every sync:
+    the document under ``values_key``, or that one value set at ``target_path``."""
+
+    kind: str  # "ConfigMap" or "Secret"
+    name: str
+    namespace: str
+    values_key: str = "values.yaml"
+    target_path: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class AppSpec:
     name: str
     source: SourceSpec
@@ -335,4 +348,6 @@ class AppSpec:
     def all_sources(self) -> tuple[SourceSpec, ...]:
         """Every source of the app, ``(source,)`` for a single-source app."""
         return self.sources or (self.source,)
+
     post_build: PostBuild | None = None  # Flux Kustomizations: substitution, namespace
+    values_from: tuple[ValuesReference, ...] = ()  # Flux HelmReleases: values in the cluster

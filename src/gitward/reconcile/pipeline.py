@@ -56,6 +56,7 @@ from gitward.ports import (
     SystemClock,
 )
 from gitward.reconcile.decryption import app_keys
+from gitward.reconcile.helmvalues import with_values_from
 from gitward.reconcile.planning import plan_for
 from gitward.reconcile.registry_auth import source_credentials
 from gitward.reconcile.source import render_revision, resolve_revision
@@ -234,6 +235,7 @@ class Engine:
     async def render(self, app: AppSpec, revision: Revision) -> list[Resource]:
         """Render: the objects at ``revision``, for this cluster (:mod:`gitward.render`)."""
         credentials = await source_credentials(self.cluster, app, self.credentials)
+        app = await with_values_from(self.cluster, app)  # Flux valuesFrom (flux hook)
         return await render_revision(
             self.git,
             self.renderer,

@@ -10,9 +10,10 @@ the document reads back as the same app (:func:`gitward.spec.application.parse_a
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
-from gitward.model import AppSpec, PostBuild, SourceSpec, SyncPolicy
+from gitward.model import AppSpec, HelmOptions, PostBuild, RetryPolicy, SourceSpec, SyncPolicy
 
 API_VERSION = "gitward.dev/v1alpha1"
 _WRITTEN = {
@@ -36,7 +37,7 @@ def application(app: AppSpec) -> dict[str, Any]:
         if f.name not in _WRITTEN and getattr(app, f.name) != f.default
     ]
     if extra:
-        raise ValueError(f"{app.name}: cannot write {', '.join(extra)} as an Application yet")
+        raise ValueError(f"{', '.join(extra)} cannot be written as an Application yet")
     spec: dict[str, Any] = {"source": _source(app.source)}
     if app.project != "default":
         spec["project"] = app.project
@@ -63,14 +64,40 @@ def application(app: AppSpec) -> dict[str, Any]:
 
 
 def _source(source: SourceSpec) -> dict[str, Any]:
-    plain = SourceSpec(source.repo_url, source.path, source.target_revision)
-    if source != plain:
-        raise ValueError(f"{source.repo_url}: renderer options cannot be written yet")
-    return {
-        "repoURL": source.repo_url,
-        "path": source.path,
-        "targetRevision": source.target_revision,
-    }
+    if source.directory is not None or source.kustomize is not None:
+        raise ValueError("renderer options cannot be written as an Application yet")
+    result: dict[str, Any] = {"repoURL": source.repo_url}
+    if source.chart is not None:
+        result["chart"] = source.chart
+    else:
+        result["path"] = source.path
+    result["targetRevision"] = source.target_revision
+    if source.helm is not None:
+        result["helm"] = _helm(source.helm)
+    if source.layer_selector is not None:
+        selector = source.layer_selector
+        result["layerSelector"] = {
+            "mediaType": selector.media_type,
+            "operation": selector.operation.value,
+        }
+    if source.plain_http:
+        result["plainHTTP"] = True
+    if source.secret_ref:
+        result["secretRef"] = {"name": source.secret_ref}
+    return result
+
+
+def _helm(helm: HelmOptions) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if helm.release_name:
+        result["releaseName"] = helm.release_name
+    if helm.values:
+        result["valuesObject"] = json.loads(helm.values)  # the translation writes JSON
+    if helm.value_files:
+        result["valueFiles"] = list(helm.value_files)
+    if helm.skip_crds:
+        result["skipCrds"] = True
+    return result
 
 
 def _sync_policy(policy: SyncPolicy) -> dict[str, Any]:
@@ -79,8 +106,12 @@ def _sync_policy(policy: SyncPolicy) -> dict[str, Any]:
         result["automated"] = {"prune": policy.prune, "selfHeal": policy.self_heal}
     if policy.options:
         result["syncOptions"] = [f"{k}={v}" for k, v in policy.options]
-    if policy.retry is not None or policy.allow_empty:
-        raise ValueError("retry and allowEmpty cannot be written yet")
+    if policy.retry is not None:
+        if policy.retry != RetryPolicy(limit=policy.retry.limit):
+            raise ValueError("a retry backoff cannot be written as an Application yet")
+        result["retry"] = {"limit": policy.retry.limit}
+    if policy.allow_empty:
+        raise ValueError("allowEmpty cannot be written as an Application yet")
     return result
 
 

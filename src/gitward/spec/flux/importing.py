@@ -4,7 +4,8 @@ Pure translation; the CLI (:mod:`gitward.cli.importing`) lists the objects and w
 the files. Each live object is first reduced to what its owner wrote (kind, name,
 namespace, labels, annotations, spec; no status, no server-set metadata), then:
 
-- Flux: every Kustomization becomes an ``Application`` with the source it references
+- Flux: every Kustomization and HelmRelease becomes an ``Application`` with the source
+  it references
   (:mod:`gitward.spec.flux`, then :mod:`.appdoc`); the document is read back and must
   declare the same app, so nothing is lost without a word;
 - Argo CD: every ``Application`` and ``AppProject`` is kept as written, with gitward's
@@ -89,8 +90,14 @@ def import_flux(objects: Iterable[Mapping[str, Any]]) -> Imported:
     for doc in (d for d in docs if d["kind"] in _APP_KINDS):
         try:
             name, written = _application(doc, sources)
-        except (ConfigError, ValueError) as e:
+        except ConfigError as e:
             result.problems.append(str(e))
+            continue
+        except ValueError as e:
+            result.problems.append(
+                f"{_where(doc)}: {doc['kind']}: {e}; gitward reads the {doc['kind']} "
+                "document itself: keep it (and its sources) in the config folder"
+            )
             continue
         result.files[f"{name}.yaml"] = written
     return _checked(result)

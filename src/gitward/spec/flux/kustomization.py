@@ -14,13 +14,13 @@ how often and how long it works. Whatever else Flux defines is refused by name
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from gitward.model import (
     AppSpec,
     Decryption,
     Destination,
-    SourceSpec,
     SyncPolicy,
 )
 from gitward.spec.flux.reader import FluxReader, duration
@@ -28,7 +28,7 @@ from gitward.spec.flux.sources import FluxSource
 from gitward.spec.postbuild import read_post_build
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-_SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket")
+_SOURCE_KINDS = ("GitRepository", "OCIRepository")
 
 
 def parse_kustomization(
@@ -53,12 +53,12 @@ def parse_kustomization(
     path = _path(spec.str_("path") or "./")
     app = AppSpec(
         name=name,
-        source=SourceSpec(repo_url=source.repo_url, path=path, target_revision=source.revision),
+        source=dataclasses.replace(source.spec, path=path),
         destination=Destination(namespace=target),
         sync_policy=SyncPolicy(
             automated=True, self_heal=True, prune=spec.bool_("prune"), options=options
         ),
-        depends_on=_depends_on(spec, namespace),
+        depends_on=depends_on(spec, namespace),
         suspend=spec.bool_("suspend"),
         decryption=_decryption(spec.child("decryption")),
         post_build=read_post_build(spec.child("postBuild"), namespace, target),
@@ -80,7 +80,10 @@ def _source(
     ref.str_("apiVersion")
     ref.finish()
     if kind not in _SOURCE_KINDS:
-        raise ref.fail("kind", f"{kind!r} is not a Flux source kind ({', '.join(_SOURCE_KINDS)})")
+        raise ref.fail(
+            "kind",
+            f"{kind!r} is not supported as a Kustomization source (GitRepository, OCIRepository)",
+        )
     found = sources.get((kind, where, name))
     if found is None:
         known = ", ".join(sorted(s.ref for s in sources.values())) or "none"
@@ -96,7 +99,7 @@ def _path(path: str) -> str:
     return cleaned or "."
 
 
-def _depends_on(spec: FluxReader, namespace: str) -> tuple[str, ...]:
+def depends_on(spec: FluxReader, namespace: str) -> tuple[str, ...]:
     names = []
     for entry in spec.items("dependsOn"):
         names.append(entry.str_("name", required=True) or "")

@@ -37,6 +37,54 @@ _NOT_YET = {
     "Kustomization.spec.ignoreMissingComponents": "Kustomize components",
     "Kustomization.spec.deletionPolicy": "deletion policies",
 }
+_HELM_ACTIONS = {
+    "install.disableWait": "skipping the health wait; gitward always waits",
+    "install.disableWaitForJobs": "skipping the health wait; gitward always waits",
+    "install.disableHooks": "skipping Helm hooks",
+    "install.disableOpenAPIValidation": "skipping validation",
+    "install.disableSchemaValidation": "skipping validation",
+    "install.replace": "reusing release names",
+    "install.strategy": "install strategies",
+    "install.remediation.ignoreTestFailures": "Helm tests",
+    "install.remediation.remediateLastFailure": "rollbacks; gitward retries instead",
+    "upgrade.disableWait": "skipping the health wait; gitward always waits",
+    "upgrade.disableWaitForJobs": "skipping the health wait; gitward always waits",
+    "upgrade.disableHooks": "skipping Helm hooks",
+    "upgrade.disableOpenAPIValidation": "skipping validation",
+    "upgrade.disableSchemaValidation": "skipping validation",
+    "upgrade.preserveValues": "keeping values across upgrades",
+    "upgrade.cleanupOnFail": "cleaning up after a failed upgrade",
+    "upgrade.remediation.ignoreTestFailures": "Helm tests",
+    "upgrade.remediation.remediateLastFailure": "rollbacks; gitward retries instead",
+    "upgrade.remediation.strategy": "rollback or uninstall after a failure; gitward retries",
+}
+_NOT_YET.update({f"HelmRelease.spec.{k}": v for k, v in _HELM_ACTIONS.items()})
+_NOT_YET.update(
+    {
+        "HelmRelease.spec.serviceAccountName": "impersonating a service account",
+        "HelmRelease.spec.kubeConfig": "remote clusters by kubeConfig; declare a Cluster",
+        "HelmRelease.spec.storageNamespace": "Helm release storage; gitward keeps none",
+        "HelmRelease.spec.postRenderers": "post-renderers",
+        "HelmRelease.spec.commonMetadata": "common labels and annotations",
+        "HelmRelease.spec.rollback": "Helm rollbacks; gitward retries instead",
+        "HelmRelease.spec.uninstall": "Helm uninstall options; gitward prunes",
+        "HelmRelease.spec.driftDetection.ignore": "drift ignore rules (use an Application's "
+        "ignoreDifferences)",
+        "HelmRelease.spec.chart.metadata": "chart template metadata",
+        "HelmRelease.spec.chart.spec.verify": "chart signature verification",
+        "HelmRelease.spec.chart.spec.ignoreMissingValuesFiles": "missing values files",
+        "HelmChart.spec.verify": "chart signature verification",
+        "HelmChart.spec.ignoreMissingValuesFiles": "missing values files",
+        "HelmChart.spec.suspend": "suspending a source (suspend the HelmRelease instead)",
+        "HelmRepository.spec.suspend": "suspending a source (suspend the HelmRelease instead)",
+        "HelmRepository.spec.accessFrom": "cross-namespace access rules",
+        "OCIRepository.spec.verify": "artifact signature verification",
+        "OCIRepository.spec.serviceAccountName": "image pull secrets of a service account",
+        "OCIRepository.spec.proxySecretRef": "proxies for registries",
+        "OCIRepository.spec.ignore": ".sourceignore patterns",
+        "OCIRepository.spec.suspend": "suspending a source (suspend the Kustomization instead)",
+    }
+)
 _IGNORED = {"status", "metadata.labels", "metadata.annotations", "metadata.finalizers"}
 
 

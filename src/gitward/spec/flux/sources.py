@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gitward.model import SourceSpec
 from gitward.spec.flux.reader import FluxReader, duration
 
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -20,14 +21,14 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 
 @dataclass(frozen=True)
 class FluxSource:
-    """A source document, by its namespaced name, as gitward's source fields."""
+    """A source document, by its namespaced name, as gitward's source fields (the apps
+    that use it add a path, a chart, values)."""
 
     kind: str
     namespace: str
     name: str
     origin: str
-    repo_url: str
-    revision: str = "HEAD"
+    spec: SourceSpec
 
     @property
     def ref(self) -> str:
@@ -53,9 +54,10 @@ def parse_git_repository(root: FluxReader, namespace: str, name: str) -> FluxSou
             "is not supported by gitward yet (.sourceignore patterns); keep files that "
             "must not be applied out of the Kustomization's path",
         )
-    source = FluxSource("GitRepository", namespace, name, root.origin, url, _revision(spec))
+    source = SourceSpec(repo_url=url, target_revision=_revision(spec))
+    found = FluxSource("GitRepository", namespace, name, root.origin, source)
     spec.finish()
-    return source
+    return found
 
 
 def _revision(spec: FluxReader) -> str:

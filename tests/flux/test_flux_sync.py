@@ -81,6 +81,15 @@ spec:
     kind: GitRepository
     name: podinfo
   targetNamespace: {namespace}
+  images:
+    - name: ghcr.io/stefanprodan/podinfo
+      newTag: 6.13.0
+  patches:
+    - patch: |
+        - op: replace
+          path: /spec/minReplicas
+          value: 3
+      target: {{kind: HorizontalPodAutoscaler, name: podinfo}}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -145,6 +154,13 @@ async def test_podinfo_example_syncs_with_target_namespace_substitution_and_orde
 
     deployment = await cluster.get(ResourceKey("apps", "Deployment", namespace, "podinfo"))
     assert deployment is not None  # podinfo's objects name no namespace: targetNamespace
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "ghcr.io/stefanprodan/podinfo:6.13.0"  # spec.images
+    hpa = await cluster.get(
+        ResourceKey("autoscaling", "HorizontalPodAutoscaler", namespace, "podinfo")
+    )
+    assert hpa is not None
+    assert hpa["spec"]["minReplicas"] == 3  # spec.patches
     settings = await cluster.get(ResourceKey("", "ConfigMap", namespace, "settings"))
     assert settings is not None  # moved from somewhere-else into targetNamespace
     assert settings["data"] == {

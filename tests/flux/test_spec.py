@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -176,3 +177,29 @@ def test_an_unknown_flux_kind_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         parse_declarations([("b.yaml", bucket)])
     assert str(raised.value).startswith("b.yaml: Bucket in source.toolkit.fluxcd.io/v1 is not")
+
+
+def test_images_patches_and_name_affixes_become_kustomize_options() -> None:
+    doc = yaml.safe_load(KUSTOMIZATION)
+    doc["spec"].update(
+        {
+            "images": [
+                {"name": "podinfo", "newName": "registry.local/podinfo", "newTag": "6.13.0"},
+                {"name": "redis", "digest": "sha256:" + "a" * 64},
+            ],
+            "patches": [
+                {"patch": "- op: remove\n  path: /spec/replicas", "target": {"kind": "Deployment"}}
+            ],
+            "namePrefix": "prod-",
+        }
+    )
+    app = parse_declarations([*docs(GIT_REPOSITORY), ("k.yaml", doc)]).apps["podinfo"]
+    kustomize = app.source.kustomize
+    assert kustomize is not None
+    assert kustomize.images == ("podinfo=registry.local/podinfo:6.13.0", "redis@sha256:" + "a" * 64)
+    assert kustomize.name_prefix == "prod-"
+    [patch] = kustomize.patches
+    assert json.loads(patch) == {
+        "patch": "- op: remove\n  path: /spec/replicas",
+        "target": {"kind": "Deployment"},
+    }

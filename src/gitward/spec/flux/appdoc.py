@@ -13,7 +13,15 @@ import dataclasses
 import json
 from typing import Any
 
-from gitward.model import AppSpec, HelmOptions, PostBuild, RetryPolicy, SourceSpec, SyncPolicy
+from gitward.model import (
+    AppSpec,
+    HelmOptions,
+    KustomizeOptions,
+    PostBuild,
+    RetryPolicy,
+    SourceSpec,
+    SyncPolicy,
+)
 
 API_VERSION = "gitward.dev/v1alpha1"
 _WRITTEN = {
@@ -64,8 +72,8 @@ def application(app: AppSpec) -> dict[str, Any]:
 
 
 def _source(source: SourceSpec) -> dict[str, Any]:
-    if source.directory is not None or source.kustomize is not None:
-        raise ValueError("renderer options cannot be written as an Application yet")
+    if source.directory is not None:
+        raise ValueError("directory options cannot be written as an Application yet")
     result: dict[str, Any] = {"repoURL": source.repo_url}
     if source.chart is not None:
         result["chart"] = source.chart
@@ -74,6 +82,8 @@ def _source(source: SourceSpec) -> dict[str, Any]:
     result["targetRevision"] = source.target_revision
     if source.helm is not None:
         result["helm"] = _helm(source.helm)
+    if source.kustomize is not None:
+        result["kustomize"] = _kustomize(source.kustomize)
     if source.layer_selector is not None:
         selector = source.layer_selector
         result["layerSelector"] = {
@@ -84,6 +94,27 @@ def _source(source: SourceSpec) -> dict[str, Any]:
         result["plainHTTP"] = True
     if source.secret_ref:
         result["secretRef"] = {"name": source.secret_ref}
+    return result
+
+
+def _kustomize(options: KustomizeOptions) -> dict[str, Any]:
+    written = KustomizeOptions(
+        images=options.images,
+        name_prefix=options.name_prefix,
+        name_suffix=options.name_suffix,
+        patches=options.patches,
+    )
+    if written != options:
+        raise ValueError("these kustomize options cannot be written as an Application yet")
+    result: dict[str, Any] = {}
+    if options.images:
+        result["images"] = list(options.images)
+    if options.name_prefix:
+        result["namePrefix"] = options.name_prefix
+    if options.name_suffix:
+        result["nameSuffix"] = options.name_suffix
+    if options.patches:
+        result["patches"] = [json.loads(patch) for patch in options.patches]
     return result
 
 

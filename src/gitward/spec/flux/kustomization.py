@@ -15,12 +15,14 @@ how often and how long it works. Whatever else Flux defines is refused by name
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 
 from gitward.model import (
     AppSpec,
     Decryption,
     Destination,
+    KustomizeOptions,
     SyncPolicy,
 )
 from gitward.spec.flux.reader import FluxReader, duration
@@ -53,7 +55,7 @@ def parse_kustomization(
     path = _path(spec.str_("path") or "./")
     app = AppSpec(
         name=name,
-        source=dataclasses.replace(source.spec, path=path),
+        source=dataclasses.replace(source.spec, path=path, kustomize=_kustomize(spec)),
         destination=Destination(namespace=target),
         sync_policy=SyncPolicy(
             automated=True, self_heal=True, prune=spec.bool_("prune"), options=options
@@ -63,7 +65,6 @@ def parse_kustomization(
         decryption=_decryption(spec.child("decryption")),
         post_build=read_post_build(spec.child("postBuild"), namespace, target),
     )
-    _refuse_not_yet(spec)
     spec.finish()
     return app
 
@@ -127,8 +128,47 @@ def _decryption(r: FluxReader | None) -> Decryption | None:
     return Decryption(provider="sops", secret_name=secret)
 
 
-def _refuse_not_yet(spec: FluxReader) -> None:
-    """Kustomize options the formats work adds to gitward's model (not there yet)."""
-    for key, what in (("patches", "Kustomize patches"), ("images", "Kustomize image overrides")):
-        if spec.get(key) is not None:
-            raise spec.fail(key, f"is not supported by gitward yet ({what})")
+def _kustomize(spec: FluxReader) -> KustomizeOptions | None:
+    """Flux's ``images``, ``patches``, ``namePrefix`` and ``nameSuffix`` as the overlay
+    gitward writes on top of the path's kustomization (:mod:`gitward.render.kustomize_edits`)."""
+    options = KustomizeOptions(
+        images=tuple(_image(entry) for entry in spec.items("images")),
+        name_prefix=spec.str_("namePrefix"),
+        name_suffix=spec.str_("nameSuffix"),
+        patches=tuple(_patch(entry) for entry in spec.items("patches")),
+    )
+    return options if options.edits else None
+
+
+def _image(r: FluxReader) -> str:
+    """``{name, newName, newTag, digest}`` in ``kustomize edit set image`` syntax."""
+    name = r.str_("name", required=True) or ""
+    new_name, tag, digest = r.str_("newName"), r.str_("newTag"), r.str_("digest")
+    r.finish()
+    image = f"{name}={new_name}" if new_name else name
+    if digest:
+        return f"{image}@{digest}"
+    if tag:
+        return f"{image}:{tag}"
+    if not new_name:
+        raise r.fail("name", "needs newName, newTag or digest")
+    return image
+
+
+def _patch(r: FluxReader) -> str:
+    patch = r.str_("patch", required=True)
+    target = r.child("target")
+    selector: dict[str, str] = {}
+    if target is not None:
+        for key in ("group", "version", "kind", "name", "namespace"):
+            if (value := target.str_(key)) is not None:
+                selector[key] = value
+        for key in ("labelSelector", "annotationSelector"):
+            if (value := target.str_(key)) is not None:
+                selector[key] = value
+        target.finish()
+    r.finish()
+    entry: dict[str, object] = {"patch": patch}
+    if target is not None:
+        entry["target"] = selector
+    return json.dumps(entry, sort_keys=True)

@@ -30,8 +30,6 @@ _NOT_YET = {
         "remote clusters by kubeConfig; declare a Cluster and use an Application"
     ),
     "Kustomization.spec.components": "Kustomize components",
-    "Kustomization.spec.namePrefix": "name prefixes",
-    "Kustomization.spec.nameSuffix": "name suffixes",
     "Kustomization.spec.commonMetadata": "common labels and annotations",
     "Kustomization.spec.healthCheckExprs": "CEL health expressions (use an Application)",
     "Kustomization.spec.ignoreMissingComponents": "Kustomize components",

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from gitward.errors import ConfigError
-from gitward.model import PostBuild, VariableSource
+from gitward.model import Decryption, PostBuild, VariableSource
 from gitward.spec.declarations import parse_declarations
 
 # The shape of Flux's "podinfo" getting-started example.
@@ -203,3 +203,11 @@ def test_images_patches_and_name_affixes_become_kustomize_options() -> None:
         "patch": "- op: remove\n  path: /spec/replicas",
         "target": {"kind": "Deployment"},
     }
+
+
+def test_decryption_secret_is_read_from_the_kustomizations_namespace() -> None:
+    doc = yaml.safe_load(KUSTOMIZATION)
+    doc["spec"]["decryption"] = {"provider": "sops", "secretRef": {"name": "sops-age"}}
+    app = parse_declarations([*docs(GIT_REPOSITORY), ("k.yaml", doc)]).apps["podinfo"]
+    assert app.decryption == Decryption("sops", "sops-age", namespace="flux-system")
+    assert app.destination.namespace == "default"  # the objects still go to targetNamespace

@@ -33,8 +33,10 @@ class Decryption:
     """``spec.decryption`` of an Application, with Flux's field names.
 
     ``secret_name`` names a Secret in the application's destination namespace whose
-    ``*.agekey`` entries are age identity files.
+    ``*.agekey`` entries are age identity files; ``namespace``, when set, is where the
+    Secret is instead (a Flux Kustomization's own namespace, where Flux reads it).
     """
 
     provider: str = "sops"
     secret_name: str | None = None
+    namespace: str | None = None

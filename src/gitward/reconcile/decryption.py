@@ -27,7 +27,7 @@ async def app_keys(cluster: Cluster, app: AppSpec) -> DecryptionKeys:
     spec = app.decryption
     if spec is None or spec.secret_name is None:
         return DecryptionKeys()
-    namespace = app.destination.namespace
+    namespace = spec.namespace or app.destination.namespace
     if not namespace:
         raise ConfigError(
             f"{app.name}: spec.decryption.secretRef needs spec.destination.namespace",

@@ -61,6 +61,11 @@ def application(app: AppSpec) -> dict[str, Any]:
     if app.suspend:
         spec["suspend"] = True
     if app.decryption is not None:
+        if app.decryption.namespace:
+            raise ValueError(
+                "a decryption Secret outside the destination namespace cannot be written "
+                "as an Application yet"
+            )
         decryption: dict[str, Any] = {"provider": app.decryption.provider}
         if app.decryption.secret_name:
             decryption["secretRef"] = {"name": app.decryption.secret_name}

@@ -62,7 +62,7 @@ def parse_kustomization(
         ),
         depends_on=depends_on(spec, namespace),
         suspend=spec.bool_("suspend"),
-        decryption=_decryption(spec.child("decryption")),
+        decryption=_decryption(spec.child("decryption"), namespace, target),
         post_build=read_post_build(spec.child("postBuild"), namespace, target),
     )
     spec.finish()
@@ -114,7 +114,9 @@ def depends_on(spec: FluxReader, namespace: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _decryption(r: FluxReader | None) -> Decryption | None:
+def _decryption(r: FluxReader | None, namespace: str, target: str | None) -> Decryption | None:
+    """The SOPS keys' Secret, read from the Kustomization's namespace, as Flux does
+    (gitward's default is the destination namespace: named only when they differ)."""
     if r is None:
         return None
     provider = r.str_("provider", required=True)
@@ -125,7 +127,8 @@ def _decryption(r: FluxReader | None) -> Decryption | None:
     if ref is not None:
         ref.finish()
     r.finish()
-    return Decryption(provider="sops", secret_name=secret)
+    elsewhere = namespace if secret and namespace != target else None
+    return Decryption(provider="sops", secret_name=secret, namespace=elsewhere)
 
 
 def _kustomize(spec: FluxReader) -> KustomizeOptions | None:

@@ -117,3 +117,36 @@ def test_the_documented_overlay_sets_the_config_repository(tmp_path: Path) -> No
     (config,) = _by_kind(_objects(out), "ConfigMap")
     assert config["data"]["repo"] == "https://git.test/c.git"
     assert config["data"]["path"] == "clusters/prod/apps"
+
+
+def test_ha_runs_replicas_on_a_database_url_from_a_secret(helm: Path) -> None:
+    chart = InstallOptions()
+    args = [
+        *chart.helm_sets(),
+        "--set",
+        "ha.enabled=true",
+        "--set-string",
+        "ha.database.secretName=pg",
+    ]
+    text = subprocess.run(
+        [str(helm), "template", "gitward", str(CHART), "--namespace", "gitward-system", *args],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    (deployment,) = _by_kind(_objects(text), "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert "--ha" in container["args"]
+    assert not any("postgresql" in a for a in container["args"]), "the URL stays off argv"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["GITWARD_DB"]["valueFrom"]["secretKeyRef"] == {"name": "pg", "key": "url"}
+    assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+
+
+def test_ha_without_a_database_secret_is_refused_by_the_chart(helm: Path) -> None:
+    done = subprocess.run(
+        [str(helm), "template", "gitward", str(CHART), "--set", "ha.enabled=true"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "ha.database.secretName is required" in done.stderr

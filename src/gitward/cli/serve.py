@@ -76,8 +76,10 @@ def serve(
     db: Annotated[
         str | None,
         typer.Option(
-            help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB "
-            "\\[default: STATE_DIR/gitward.db]."
+            envvar="GITWARD_DB",
+            show_envvar=True,
+            help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB (from the environment, a "
+            "password stays out of the process list) \\[default: STATE_DIR/gitward.db].",
         ),
     ] = None,
     kubeconfig: Annotated[

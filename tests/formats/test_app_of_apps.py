@@ -100,8 +100,12 @@ async def test_argo_cd_apps_example_children_are_synced_healthy_then_one_is_remo
         await _wait(running, child, _synced, timeout=180)
         assert running.controller.apps[child].owner == f"Application/{parent}"
         assert await _in_sync(running, child)
-    parent_status = await running.wait_app(parent, lambda a: a["syncState"] == "Synced")
+    parent_status = await running.wait_app(
+        parent, lambda a: a["syncState"] == "Synced" and a["health"]["status"] != "Progressing"
+    )
     assert parent_status["revision"]["live"] == example.git("rev-parse", "HEAD")
+    # Argo CD's rule: a parent deploying only Applications is Healthy, not Missing.
+    assert parent_status["health"]["status"] == "Healthy", parent_status["health"]
     assert await _in_sync(running, parent)
     deploy = ResourceKey("apps", "Deployment", f"{namespace}-kustomize-guestbook", "")
     gone = ResourceKey(deploy.group, deploy.kind, deploy.namespace, "kustomize-guestbook-ui")

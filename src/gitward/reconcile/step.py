@@ -18,20 +18,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 
 from gitward.apply.inventory import Inventory
 from gitward.errors import GitwardError, NotOwnerError, PolicyError, UnreachableError
 from gitward.logs import current_revision
-from gitward.model import AppSpec, GroupKind, HealthStatus, ResourceKey, Revision, worst
+from gitward.model import (
+    AppSpec,
+    GroupKind,
+    Health,
+    HealthStatus,
+    ResourceKey,
+    Revision,
+    worst,
+)
 from gitward.model.events import EventKind, SyncEvent
 from gitward.model.history import SYSTEM_ACTOR, AppStatus, ObjectAction, SyncState
 from gitward.model.history import SyncResult as RecordResult
 from gitward.model.policy import Verdict
 from gitward.ports import HistoryStore
 from gitward.reconcile import decide as d
+from gitward.reconcile.children import owner_of
 from gitward.reconcile.decide import Decision, Do, Facts, Failure, Memory, PlanSummary
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.pipeline import Engine, Look, SyncOptions, SyncResult
@@ -46,6 +55,9 @@ class StepSettings:
     jitter: float = 0.1  # fraction of the poll interval
     dependency_recheck: float = 5.0
     sync_timeout: float = 300.0
+
+
+PARENT_ONLY = Health(HealthStatus.HEALTHY, "deploys only child applications (app-of-apps)")
 
 
 @dataclass
@@ -264,7 +276,7 @@ class Reconciler:
     def _notify(self, r: Round, decision: Decision) -> None:
         """A finished sync, or drift seen for the first time, goes to the listener."""
         if r.result is not None and r.record_id is not None:
-            health = worst(list(r.result.health.values())).status
+            health = self._overall(r, r.result.health.values()).status
             kind = EventKind.FAILED if r.result.failed else EventKind.SUCCEEDED
             if kind is EventKind.SUCCEEDED and health is HealthStatus.DEGRADED:
                 kind = EventKind.DEGRADED
@@ -297,7 +309,7 @@ class Reconciler:
         if decision.do is Do.WAIT:
             return d.waiting(status, decision.reason)
         if r.result is not None and r.record_id is not None:
-            health = worst(list(r.result.health.values()))
+            health = self._overall(r, r.result.health.values())
             message = failure.message if failure is not None else None
             return d.sync_finished(status, r.result.revision, health, r.record_id, message)
         if failure is not None:  # an unreachable cluster: Unknown, not the stale state
@@ -305,9 +317,18 @@ class Reconciler:
             return show(status, failure.message)
         if decision.do in (Do.RECORD_IN_SYNC, Do.RECORD_DRIFT) and r.facts.plan is not None:
             look = r.looked()
-            health = worst(list(r.engine.live_health(r.wanted, look).values()))
+            health = self._overall(r, r.engine.live_health(r.wanted, look).values())
             return d.observed(status, look.revision, health, r.facts.plan)
         return None  # NOTHING: the status already says it all
+
+    def _overall(self, r: Round, healths: Iterable[Health]) -> Health:
+        """The app's health: its objects' worst; an app-of-apps parent that deploys no
+        object of its own is Healthy (its children report their own health)."""
+        found = list(healths)
+        owner = owner_of(r.spec.name)
+        if not found and any(a.owner == owner for a in self.apps.values()):
+            return PARENT_ONLY
+        return worst(found)
 
     async def _save(self, status: AppStatus) -> None:
         """Record an observed status. Pins and suspension are changed by people through

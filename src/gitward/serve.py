@@ -27,13 +27,14 @@ from gitward.api.auth import (
     ensure_admin_token,
     read_mounted_token,
 )
-from gitward.api.clusters import ClusterEntry
 from gitward.api.listener import Listener
 from gitward.api.roles import load_role_policy
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.appsets.expand import AppSets
+from gitward.connections import Connections, Wiring, cluster_of
 from gitward.errors import ConfigError, GitwardError
+from gitward.fleet.manager import Fleet
 from gitward.ha.replica import HaSettings, Replica
 from gitward.healthrules import installed_library
 from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
@@ -107,8 +108,8 @@ class Service:
         self.clock = SystemClock()
         self.metrics = Metrics()
         self.adapters = settings.compose()
-        self.clusters: dict[str, compose.Connection] = {}
         self.declarations = Declarations()
+        self.fleet = Fleet()  # targeted apps as instances per cluster, staged rollouts
         self.config_revision = ""
         self.ready_reason = "starting"
         self._health_rules: tuple[object, object] | None = None  # as last loaded
@@ -148,6 +149,18 @@ class Service:
             self.git,
             projects=lambda: self.declarations.projects,
         )
+        self.connections = Connections(
+            Wiring(
+                adapters,
+                self.git,
+                self.renderer,
+                self.clock,
+                self.metrics,
+                self.policy,
+                on_event=self._live_event,
+                on_recovered=self._cluster_recovered,
+            )
+        )
         settings = ControllerSettings(
             poll_interval=s.poll_interval, workers=s.workers, field_manager=s.field_manager
         )
@@ -162,6 +175,7 @@ class Service:
             track=self.track,
             listener=self.notifier,
             shard=self.replica,
+            hold=lambda spec, sha: self.fleet.hold(spec, sha, self.controller.status),
         )
         await self.reload()
         self._tasks += await sharing.start(self.replica, self.store, self.controller)  # --ha
@@ -195,9 +209,14 @@ class Service:
             ),
             webhook_secret=self._webhook_secret(),
             ready=lambda: self.ready_reason or self.store.problem,
-            warnings=lambda: [*self.health_warnings, *self.appsets.warnings()],
+            warnings=lambda: [
+                *self.health_warnings,
+                *self.appsets.warnings(),
+                *self.fleet.warnings(),
+            ],
             on_config_push=self._config_pushed,
-            clusters=self.cluster_entries,
+            clusters=self.connections.entries,
+            fleet=lambda: self.fleet.view(self.controller.status),
             roles=load_role_policy(self.settings.roles_file),
         )
         self._http = Listener(
@@ -212,64 +231,13 @@ class Service:
 
     def _connection(self, spec: AppSpec) -> compose.Connection:
         """The cluster ``spec`` deploys to, connected (and watched) on first use."""
-        return self._connect(cluster_of(spec))
+        return self.connections.connect(cluster_of(spec))
 
-    def _connect(self, name: str) -> compose.Connection:
-        if name not in self.clusters:
-            declared = self.declarations.clusters.get(name) if name else None
-            if name and declared is None:  # never the default in its place
-                raise ConfigError(f"cluster {name!r} is not declared (any more)")
-            connection = compose.connect(
-                self.adapters,
-                declared,
-                shared_git=self.git,
-                shared_renderer=self.renderer,
-                clock=self.clock,
-                on_event=self._live_event,
-                observer=self.metrics.kube_observer(declared.name if declared else "default"),
-                policy=self.policy,
-                on_recovered=self._cluster_recovered,
-            )
-            if self.health_library is not None:
-                connection.engine.use_health_library(self.health_library)
-            self.clusters[name] = connection
-            connection.start_probing()
-        return self.clusters[name]
-
-    def _cluster_recovered(self, cluster: str) -> None:
+    def _cluster_recovered(self, name: str) -> None:
         """A cluster answers again: look at its apps now, not at their next backoff."""
-        name = "" if cluster == "in-cluster" else cluster
         for app in self.controller.names():
             if cluster_of(self.controller.declared(app)) == name:
                 self.controller.trigger(app, Trigger.REFRESH)
-
-    def _reconnect_changed(self) -> None:
-        """Connect every declared cluster (so its health shows before an app targets it),
-        and connect again to one whose connection settings changed (labels alone: no)."""
-        for name, connection in list(self.clusters.items()):
-            declared = self.declarations.clusters.get(name) if name else None
-            if declared is None or connection.spec is None:
-                continue  # the default, or no longer declared: see _drop_undeclared
-            if declared.connection() != connection.spec.connection():
-                self._close(name)
-            else:
-                connection.spec = declared  # new labels, same connection
-        for name in self.declarations.clusters:
-            self._connect(name)
-
-    def _drop_undeclared(self) -> None:
-        """Close clusters no longer declared, once their apps have been removed."""
-        for name in [n for n in self.clusters if n and n not in self.declarations.clusters]:
-            self._close(name)
-
-    def _close(self, name: str) -> None:
-        connection = self.clusters.pop(name)
-        self._tasks.append(asyncio.create_task(connection.close()))
-
-    def cluster_entries(self) -> list[ClusterEntry]:
-        """Every connected cluster's health and declaration, by name (``/clusters``)."""
-        entries = [ClusterEntry(c.monitor.health, c.spec) for c in self.clusters.values()]
-        return sorted(entries, key=lambda e: e.health.name)
 
     def engine_for(self, spec: AppSpec) -> Engine:
         return self._connection(spec).engine
@@ -285,13 +253,14 @@ class Service:
     async def reload(self) -> None:
         loaded = await self.config.load()
         self.declarations = loaded.declarations
-        self._reconnect_changed()
+        self.connections.update(loaded.declarations.clusters)
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
         apps = loaded.declarations.apps | await self.appsets.generate(loaded.declarations)
+        apps = self.fleet.expand(loaded.declarations, apps)  # one instance per (app, cluster)
         apps |= self.children.children(apps)  # app-of-apps children (reconcile/children.py)
         await self.controller.set_apps(apps, uninstall=self._uninstall)
-        self._drop_undeclared()
+        self.connections.drop_undeclared()
         if changed:  # judge every app again with the new rules; nothing is synced for it
             for name in self.controller.names():
                 self.controller.trigger(name, Trigger.HEALTH)
@@ -322,8 +291,7 @@ class Service:
         ]
         for warning in self.health_warnings:
             log.error("%s", warning)
-        for connection in self.clusters.values():
-            connection.engine.use_health_library(library)
+        self.connections.use_health_library(library)
         log.info("health rules: %d from the config repository", len(loaded.health_rules))
         return not first
 
@@ -366,8 +334,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for connection in self.clusters.values():
-            await connection.close()
+        if hasattr(self, "connections"):
+            await self.connections.close()
         if hasattr(self, "store"):
             await self.store.close()
         if hasattr(self, "policy"):
@@ -390,9 +358,3 @@ async def run(
         await stop.wait()
     finally:
         await service.stop()
-
-
-def cluster_of(spec: AppSpec) -> str:
-    """The declared cluster an app deploys to; "" for the default (``in-cluster``)."""
-    name = spec.destination.name or ""
-    return "" if name == "in-cluster" else name

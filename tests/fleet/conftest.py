@@ -19,6 +19,7 @@ import pytest
 
 from gitward.devcluster import ClusterState, ControlPlane, processes
 from gitward.kube.client import KubeClient
+from gitward.model import ResourceKey
 from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import repo
@@ -75,14 +76,20 @@ async def clients(
         await client.aclose()
 
 
-def cluster_doc(name: str, plane: Plane, labels: dict[str, str] | None = None) -> str:
-    """A gitward ``Cluster`` document for ``plane`` (its admin kubeconfig)."""
+def cluster_doc(name: str, kubeconfig: str, labels: dict[str, str] | None = None) -> str:
+    """A gitward ``Cluster`` document for the cluster of ``kubeconfig``."""
     shown = ", ".join(f"{k}: {v}" for k, v in (labels or {}).items())
     return (
         "apiVersion: gitward.dev/v1alpha1\nkind: Cluster\n"
         f"metadata: {{name: {name}, labels: {{{shown}}}}}\n"
-        f"spec: {{kubeconfig: '{plane.kubeconfig}'}}\n---\n"
+        f"spec: {{kubeconfig: '{kubeconfig}'}}\n---\n"
     )
+
+
+async def live_value(client: KubeClient, namespace: str) -> str | None:
+    """The value of ConfigMap ``settings`` in ``namespace``, or None if it is absent."""
+    live = await client.get(ResourceKey("", "ConfigMap", namespace, "settings"))
+    return None if live is None else str(live["data"]["value"])
 
 
 def argo_secret_doc(

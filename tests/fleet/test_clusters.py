@@ -16,20 +16,21 @@ from typing import Any
 import pytest
 
 from gitward.kube.client import KubeClient
-from gitward.model import ResourceKey
 from tests.engine.conftest import GitRepo
-from tests.fleet.conftest import FleetServe, Planes, app_doc, argo_secret_doc, cluster_doc
+from tests.fleet.conftest import (
+    FleetServe,
+    Planes,
+    app_doc,
+    argo_secret_doc,
+    cluster_doc,
+    live_value,
+)
 from tests.serve.test_app_cli import env_for, gitward
 from tests.serve.test_controller import configmap, synced
 
 pytestmark = pytest.mark.cluster
 
 WRONG_TOKEN = "wrong-token-0123456789"
-
-
-async def live_value(client: KubeClient, namespace: str) -> str | None:
-    live = await client.get(ResourceKey("", "ConfigMap", namespace, "settings"))
-    return None if live is None else str(live["data"]["value"])
 
 
 async def test_clusters_show_their_health_and_a_bad_one_stops_only_its_own_apps(  # noqa: PLR0917
@@ -45,7 +46,7 @@ async def test_clusters_show_their_health_and_a_bad_one_stops_only_its_own_apps(
     repo.commit()
     west_token = planes["west"].state.admin_token()
     declarations = {
-        "clusters.yaml": cluster_doc("east", planes["east"], {"env": "prod"})
+        "clusters.yaml": cluster_doc("east", planes["east"].kubeconfig, {"env": "prod"})
         + argo_secret_doc("west", planes["west"], west_token, {"env": "staging"})
         + argo_secret_doc("locked", planes["west"], WRONG_TOKEN)
         + "apiVersion: gitward.dev/v1alpha1\nkind: Cluster\n"

@@ -70,7 +70,7 @@ async def test_a_dead_cluster_leaves_the_others_on_time_and_converges_when_back(
     token = planes["west"].state.admin_token()
     running = await fleet_serve(
         {
-            "clusters.yaml": cluster_doc("east", planes["east"])
+            "clusters.yaml": cluster_doc("east", planes["east"].kubeconfig)
             + argo_secret_doc("west", planes["west"], token),
             "apps.yaml": app_doc(f"home-{namespace}", repo.path, "app", namespace)
             + "".join(

@@ -59,6 +59,7 @@ class ApiContext:
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
     clusters: ClusterSource = tuple  # each cluster's health (gitward.api.clusters)
     roles: RolePolicy = field(default_factory=RolePolicy)  # serve --roles
+    fleet: Callable[[], list[dict[str, Any]]] = list  # targeted apps, their rollouts
 
 
 def _error(status: int, message: str, hint: str | None = None) -> JSONResponse:
@@ -133,6 +134,8 @@ def create_app(ctx: ApiContext) -> Starlette:
         Route("/api/v1/webhooks/{provider}", handlers.webhook, methods=["POST"]),
         Route("/api/v1/clusters", guarded("list", handlers.list_clusters)),
         Route("/api/v1/clusters/{name}", guarded("get", handlers.get_cluster)),
+        Route("/api/v1/fleet", guarded("list", handlers.list_fleet)),
+        Route("/api/v1/fleet/{name}", guarded("get", handlers.get_fleet)),
     ]
     return Starlette(routes=routes)
 
@@ -226,6 +229,16 @@ class _Handlers:
             if entry.health.name == name:
                 return JSONResponse(cluster_view(entry, self.ctx.apps))
         return _error(404, f"no cluster named {name!r}", "see `gitward cluster list`")
+
+    async def list_fleet(self, request: Request, principal: Principal) -> Response:
+        return JSONResponse({"items": self.ctx.fleet()})
+
+    async def get_fleet(self, request: Request, principal: Principal) -> Response:
+        name = str(request.path_params["name"])
+        for item in self.ctx.fleet():
+            if item["name"] == name:
+                return JSONResponse(item)
+        return _error(404, f"no targeted application named {name!r}")
 
     async def webhook(self, request: Request) -> Response:
         provider = str(request.path_params["provider"])

@@ -48,6 +48,7 @@ async def app_view(apps: AppsView, store: HistoryStore, name: str) -> dict[str, 
     return {
         "name": name,
         "project": spec.project,
+        "owner": spec.owner,  # the declaration that generated it (an app's instances)
         "source": {
             "repoURL": spec.source.repo_url,
             "path": spec.source.path,

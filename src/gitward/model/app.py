@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gitward.model.fleet import Rollout, Target
 from gitward.model.keys import Decryption
 from gitward.model.trust import Verification
 
@@ -344,6 +345,9 @@ class AppSpec:
     sources: tuple[SourceSpec, ...] = ()
     # metadata.labels, sorted pairs: the web UI filters and shows apps by them.
     labels: tuple[tuple[str, str], ...] = ()
+    # Many clusters (docs/fleet.md): one instance per matching cluster, in stages.
+    targets: tuple[Target, ...] = ()
+    rollout: Rollout | None = None
 
     def all_sources(self) -> tuple[SourceSpec, ...]:
         """Every source of the app, ``(source,)`` for a single-source app."""

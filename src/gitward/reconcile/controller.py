@@ -67,6 +67,7 @@ class Controller:
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None = None,
         listener: Callable[[SyncEvent], None] | None = None,
         shard: Shard | None = None,
+        hold: Callable[[AppSpec, str], str] | None = None,
     ) -> None:
         self.engine_for = engine_for
         self.shard = shard  # serve --ha: only this replica's apps are reconciled here
@@ -84,6 +85,7 @@ class Controller:
             track=track,
             listener=None if listener is None else _stamped(listener, clock),
             fence=None if shard is None else shard.fence,
+            hold=hold,
         )
         self.apps = self.steps.apps
         self.status = self.steps.status

@@ -98,9 +98,13 @@ class Reconciler:
         track: Callable[[AppSpec, set[GroupKind]], Awaitable[None]] | None,
         listener: Callable[[SyncEvent], None] | None = None,
         fence: Callable[[str], AbstractAsyncContextManager[int]] | None = None,
+        hold: Callable[[AppSpec, str], str] | None = None,
     ) -> None:
         self.engine_for = engine_for
         self.fence = fence  # serve --ha: proves this replica still owns the app (docs/ha.md)
+        # Asked once the commit is known: why this app must not take it yet ("" if it
+        # may). A staged rollout across clusters holds later stages (gitward.fleet).
+        self.hold = hold
         self.listener = listener  # notifications: returns at once (it only enqueues)
         self.store = store
         self.settings = settings
@@ -121,6 +125,7 @@ class Reconciler:
         try:
             if decision.do is Do.RESOLVE:
                 await self._resolve(r)  # the commit: pinned, branch head, or the live one
+                self._held(r)  # a staged rollout may hold this commit back: wait
                 decision = self._decide(r)  # nothing moved since the last look?
             if decision.do is Do.LOOK:
                 await self._look(r)  # Engine.look: render ... plan; nothing written
@@ -179,6 +184,10 @@ class Reconciler:
         r.revision = known or await r.engine.resolve(r.wanted)
         current_revision.set(r.revision.sha)
         r.learn(status=status, revision=r.revision.sha)
+
+    def _held(self, r: Round) -> None:
+        if self.hold is not None and r.revision is not None:
+            r.learn(waiting_for=self.hold(r.spec, r.revision.sha))
 
     async def _look(self, r: Round) -> None:
         # Look with the force a sync would use: a field taken by hand is then one

@@ -38,6 +38,7 @@ from gitward.spec.sources import (
     parse_sources,
     source_ref,
 )
+from gitward.spec.targets import check_targets, parse_rollout, parse_targets
 from gitward.spec.trust import parse_verify
 
 API_VERSIONS = ("gitward.dev/v1alpha1", "argoproj.io/v1alpha1")
@@ -156,6 +157,7 @@ def parse_application(doc: object, origin: str = "<application>") -> AppSpec:
     if spec is None:
         raise root.fail("spec", "is required")
     app = dataclasses.replace(_app(name, spec), labels=_labels(metadata))
+    check_targets(origin, name, app.destination.name, app.targets)
     for reader in (metadata, spec, root):
         reader.finish()
     return app
@@ -186,6 +188,8 @@ def _app(name: str, spec: _Reader) -> AppSpec:
         suspend=spec.bool_("suspend"),
         decryption=_decryption(spec.child("decryption")),
         post_build=_post_build(spec),
+        targets=parse_targets(spec.items("targets")),  # fleet: spec/targets.py
+        rollout=parse_rollout(spec.child("rollout")),
     )
 
 

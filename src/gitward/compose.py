@@ -265,7 +265,7 @@ def cluster_client(
         monitor.failed(ClusterState.INVALID, e.message)
         return KubeClient.unusable(name, f"cluster {name!r} cannot be used: {e.message}")
     client.gate = monitor.gate
-    client.on_unreachable = lambda why: monitor.failed(ClusterState.UNREACHABLE, why)
+    client.on_unreachable = monitor.suspect
     return client
 
 

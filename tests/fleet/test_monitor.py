@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -117,3 +118,45 @@ async def test_an_unauthorized_answer_closes_the_gate_with_the_reason() -> None:
     monitor.observe_request(401)
     assert monitor.health.state is ClusterState.UNAUTHORIZED
     assert "refused gitward's credentials" in (monitor.gate() or "")
+
+
+async def test_a_lost_request_makes_the_probe_ask_at_once_and_the_probe_decides() -> None:
+    answers: list[str | Exception] = [
+        "v1.36.3",
+        UnreachableError("GET /version failed: ConnectError: connection refused"),
+        "v1.36.3",
+    ]
+    asked: asyncio.Queue[None] = asyncio.Queue()
+
+    async def probe() -> str:
+        answer = answers.pop(0)
+        asked.put_nowait(None)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    hour = MonitorSettings(interval=3600, retry_initial=3600, retry_max=3600)
+    monitor = ClusterMonitor(ClusterHealth("eu"), FakeClock(), settings=hour)
+    task = asyncio.create_task(monitor.run(probe))
+    try:
+        await asyncio.wait_for(asked.get(), 5)
+        await settled(lambda: monitor.health.state is ClusterState.READY)
+        monitor.suspect("a watch was cut")
+        assert monitor.gate() is None  # not down on a hunch
+        await asyncio.wait_for(asked.get(), 5)  # probed at once, not in an hour
+        await settled(lambda: monitor.health.state is ClusterState.UNREACHABLE)
+        assert "connection refused" in (monitor.gate() or "")
+        monitor.suspect()
+        await asyncio.wait_for(asked.get(), 5)
+        await settled(lambda: monitor.health.state is ClusterState.READY)
+    finally:
+        task.cancel()
+
+
+async def settled(condition: Callable[[], bool]) -> None:
+    """Let the probe task run until ``condition`` holds (a few event-loop turns)."""
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the monitor did not reach the expected state")

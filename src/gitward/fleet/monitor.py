@@ -1,9 +1,11 @@
 """One cluster's health, from probes and from every request gitward's apps make.
 
-Why: one unreachable cluster must never slow the apps of the others. Once a request or a
-probe finds a cluster down, :meth:`ClusterMonitor.gate` says so and the cluster's client
-fails at once (no connect timeout per request); its apps report Unknown with the cause
-and back off. The probe keeps asking ``/version`` with a capped backoff; when it answers
+Why: one unreachable cluster must never slow the apps of the others. A request that gets
+no answer makes the monitor probe at once; once the probe finds the cluster down,
+:meth:`ClusterMonitor.gate` says so and the cluster's client fails at once (no connect
+timeout per request); its apps report Unknown with the cause and back off. (One lost
+request alone never closes the gate: under load a watch may be cut while the server is
+fine.) The probe keeps asking ``/version`` with a capped backoff; when it answers
 again, ``on_recovered`` queues the cluster's apps and :meth:`ClusterMonitor.sleep` wakes
 the watches that were waiting to retry, so everything converges without a restart.
 
@@ -15,6 +17,7 @@ the client's observer to it. After: the API reads :attr:`ClusterMonitor.health`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -36,6 +39,7 @@ class MonitorSettings:
     interval: float = 15.0  # seconds between probes of a Ready cluster
     retry_initial: float = 0.5  # first probe delay once a cluster is down
     retry_max: float = 5.0  # probes of a down cluster at most this far apart
+    probe_timeout: float = 10.0  # seconds for one probe, all included
 
 
 def observe_success(health: ClusterHealth, at: datetime, version: str = "") -> ClusterHealth:
@@ -99,6 +103,7 @@ class ClusterMonitor:
         self.settings = settings or MonitorSettings()
         self.on_recovered = on_recovered
         self._recovered = asyncio.Event()
+        self._probe_now = asyncio.Event()  # a request got no answer: probe at once
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.wall(), UTC)
@@ -123,10 +128,17 @@ class ClusterMonitor:
             log.warning("cluster %s is %s: %s", self.health.name, state.value, error)
         self.health = observe_failure(self.health, self._now(), state, error)
 
-    def observe_request(self, status: int, error: str = "") -> None:
+    def suspect(self, error: str = "") -> None:
+        """A request got no answer. One lost request (a watch cut, a slow moment) does not
+        make a cluster down: the probe asks at once, and its answer decides."""
+        if self.health.state is ClusterState.READY:
+            log.info("cluster %s: a request got no answer (%s); probing", self.health.name, error)
+        self._probe_now.set()
+
+    def observe_request(self, status: int) -> None:
         """The kube client's observer: each request's HTTP status (0: no answer)."""
         if status == 0:
-            self.failed(ClusterState.UNREACHABLE, error or "no answer")
+            self.suspect()
         elif status == UNAUTHORIZED:
             self.failed(ClusterState.UNAUTHORIZED, REFUSED)
         elif self.health.state is not ClusterState.READY:
@@ -156,12 +168,21 @@ class ClusterMonitor:
     async def run(self, probe: Callable[[], Awaitable[str]]) -> None:
         """Probe forever: ``probe`` returns the server version or raises GitwardError."""
         while True:
-            try:
-                version = await probe()
-            except GitwardError as e:
-                state = classify(e)
-                refused = state is ClusterState.UNAUTHORIZED
-                self.failed(state, REFUSED if refused else e.message)
-            else:
-                self.succeeded(version)
-            await asyncio.sleep(probe_delay(self.health, self.settings))
+            self._probe_now.clear()
+            await self.probe_once(probe)
+            delay = probe_delay(self.health, self.settings)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._probe_now.wait(), timeout=delay)
+
+    async def probe_once(self, probe: Callable[[], Awaitable[str]]) -> None:
+        timeout = self.settings.probe_timeout
+        try:
+            version = await asyncio.wait_for(probe(), timeout=timeout)
+        except TimeoutError:
+            self.failed(ClusterState.UNREACHABLE, f"GET /version: no answer within {timeout:g}s")
+        except GitwardError as e:
+            state = classify(e)
+            refused = state is ClusterState.UNAUTHORIZED
+            self.failed(state, REFUSED if refused else e.message)
+        else:
+            self.succeeded(version)

@@ -95,6 +95,8 @@ async def test_the_gate_closes_when_the_cluster_is_down_and_recovery_is_announce
     assert recovered == ["eu"]  # the first answer counts as a recovery too
     monitor.observe_request(0)
     monitor.failed(ClusterState.UNREACHABLE, "ConnectError: connection refused")
+    assert monitor.gate() is None  # one failure may be a slow moment: not yet
+    monitor.failed(ClusterState.UNREACHABLE, "ConnectError: connection refused")
     reason = monitor.gate()
     assert reason is not None
     assert "cluster 'eu' is Unreachable since 12:00:00 UTC" in reason
@@ -124,6 +126,7 @@ async def test_a_lost_request_makes_the_probe_ask_at_once_and_the_probe_decides(
     answers: list[str | Exception] = [
         "v1.36.3",
         UnreachableError("GET /version failed: ConnectError: connection refused"),
+        UnreachableError("GET /version failed: ConnectError: connection refused"),
         "v1.36.3",
     ]
     asked: asyncio.Queue[None] = asyncio.Queue()
@@ -145,6 +148,9 @@ async def test_a_lost_request_makes_the_probe_ask_at_once_and_the_probe_decides(
         assert monitor.gate() is None  # not down on a hunch
         await asyncio.wait_for(asked.get(), 5)  # probed at once, not in an hour
         await settled(lambda: monitor.health.state is ClusterState.UNREACHABLE)
+        monitor.suspect()  # the next request fails too
+        await asyncio.wait_for(asked.get(), 5)
+        await settled(lambda: monitor.health.failures == 2)
         assert "connection refused" in (monitor.gate() or "")
         monitor.suspect()
         await asyncio.wait_for(asked.get(), 5)

@@ -87,8 +87,11 @@ async def test_a_dead_cluster_leaves_the_others_on_time_and_converges_when_back(
         planes["east"].kill("kube-apiserver")
         during = [await push_and_time(running, repo, clients, namespace, f"v{i}") for i in (3, 4)]
         east = await running.wait_app(
-            f"east-{namespace}", lambda a: a["syncState"] == "Unknown", timeout=60
+            f"east-{namespace}",
+            lambda a: "cluster 'east' is Unreachable" in str(a["conditions"]),
+            timeout=60,
         )
+        assert east["syncState"] == "Unknown"
         assert east["health"]["status"] == "Unknown"
         assert east["conditions"][0]["type"] == "ClusterUnreachable"
         assert "cluster 'east' is Unreachable" in east["conditions"][0]["message"]

@@ -39,7 +39,7 @@ class MonitorSettings:
     interval: float = 15.0  # seconds between probes of a Ready cluster
     retry_initial: float = 0.5  # first probe delay once a cluster is down
     retry_max: float = 5.0  # probes of a down cluster at most this far apart
-    probe_timeout: float = 10.0  # seconds for one probe, all included
+    probe_timeout: float = 30.0  # seconds for one probe, all included (as a request)
 
 
 def observe_success(health: ClusterHealth, at: datetime, version: str = "") -> ClusterHealth:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+CONFIRMING_FAILURES = 2  # consecutive failures before an unreachable cluster is gated
+
 
 class ClusterState(StrEnum):
     """Whether gitward can work with a cluster right now."""
@@ -37,5 +39,9 @@ class ClusterHealth:
 
     @property
     def usable(self) -> bool:
-        """Whether apps should try to reach it (Unknown: yes, find out)."""
+        """Whether apps should try to reach it (Unknown: yes, find out). One failed probe
+        is not enough to stop them: on a loaded machine a probe can time out while the
+        cluster is fine; a dead one fails the next probe too, half a second later."""
+        if self.state is ClusterState.UNREACHABLE:
+            return self.failures < CONFIRMING_FAILURES
         return self.state in (ClusterState.READY, ClusterState.UNKNOWN)

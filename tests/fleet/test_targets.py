@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -198,3 +199,13 @@ def test_a_short_pair_is_named_plainly_and_a_long_one_with_a_hash() -> None:
 def test_helm_values_merge_key_by_key() -> None:
     merged = yaml.safe_load(merge_values("a: {b: 1, c: 2}\nl: [1]\n", "a: {c: 3}\nl: [2]\n"))
     assert merged == {"a": {"b": 1, "c": 3}, "l": [2]}
+
+
+def test_two_pairs_that_meet_on_one_name_are_a_problem_not_a_silent_overwrite() -> None:
+    dotted = {"a.b": ClusterSpec("a.b"), "b": ClusterSpec("b")}
+    first = app([{"clusterName": "b"}])
+    web_a = dataclasses.replace(first, name="web.a")
+    web = dataclasses.replace(app([{"clusterName": "a.b"}]), name="web")
+    result = expand({"web": web, "web.a": web_a}, dotted)
+    assert sorted(result.apps) == ["web.a.b"]
+    assert "instance 'web.a.b' on 'b': another app has that name" in str(result.problems)

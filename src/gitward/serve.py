@@ -177,6 +177,7 @@ class Service:
             shard=self.replica,
             hold=lambda spec, sha: self.fleet.hold(spec, sha, self.controller.status),
         )
+        self.controller.steps.is_parent = self.children.is_parent  # app-of-apps health
         await self.reload()
         self._tasks += await sharing.start(self.replica, self.store, self.controller)  # --ha
         await self.controller.start()
@@ -256,7 +257,8 @@ class Service:
         self.connections.update(loaded.declarations.clusters)
         self.config_revision = loaded.revision.sha if loaded.revision else ""
         changed = self._use_health_rules(loaded)
-        apps = loaded.declarations.apps | await self.appsets.generate(loaded.declarations)
+        sets = self.children.with_sets(loaded.declarations)  # and sets parents render
+        apps = loaded.declarations.apps | await self.appsets.generate(sets)
         apps = self.fleet.expand(loaded.declarations, apps)  # one instance per (app, cluster)
         apps |= self.children.children(apps)  # app-of-apps children (reconcile/children.py)
         await self.controller.set_apps(apps, uninstall=self._uninstall)

@@ -149,20 +149,68 @@ async def test_a_child_named_like_a_declared_app_is_an_error_on_the_parent_namin
     assert "example.helm-guestbook" not in running.controller.apps
 
 
-async def test_an_application_set_rendered_by_a_parent_is_reported_on_the_parent(
+def _set(repo: GitRepo, namespace: str, elements: tuple[str, ...]) -> str:
+    """An ApplicationSet (list generator) whose apps each deploy the ``site`` folder."""
+    items = ", ".join(f"{{env: {e}}}" for e in elements)
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\n"
+        "metadata: {name: sites}\n"
+        "spec:\n"
+        f"  generators: [{{list: {{elements: [{items}]}}}}]\n"
+        "  template:\n"
+        f"    metadata: {{name: 'site-{{{{env}}}}-{namespace}'}}\n"
+        "    spec:\n"
+        f"      source: {{repoURL: '{repo.path}', path: site, targetRevision: main}}\n"
+        f"      destination: {{namespace: '{namespace}-{{{{env}}}}'}}\n"
+        "      syncPolicy: {automated: {prune: true}, syncOptions: [CreateNamespace=true]}\n"
+    )
+
+
+async def test_an_application_set_rendered_by_a_parent_generates_apps_and_prunes_with_it(
+    serve: Serve, repo: GitRepo, cluster: KubeClient, namespace: str
+) -> None:
+    site = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: site}\ndata: {up: 'yes'}\n"
+    repo.write({"root/set.yaml": _set(repo, namespace, ("dev", "prod")), "site/cm.yaml": site})
+    repo.commit()
+    parent = f"root-{namespace}"
+    running = await serve({"root.yaml": _parent(parent, repo, namespace).replace("apps", "root")})
+    for env in ("dev", "prod"):
+        app = await _wait(running, f"site-{env}-{namespace}", _synced, timeout=180)
+        assert app["syncState"] == "Synced"
+        assert running.controller.apps[f"site-{env}-{namespace}"].owner == "ApplicationSet/sites"
+    prod = ResourceKey("", "ConfigMap", f"{namespace}-prod", "site")
+    assert await cluster.get(prod) is not None
+    await running.wait_app(parent, _synced)  # renders only the set: Healthy, not Missing
+
+    repo.write({"root/set.yaml": _set(repo, namespace, ("dev",))})
+    repo.commit("drop prod")
+    status, _ = await running.push(repo)
+    assert status == 200
+    await eventually(
+        lambda: f"site-prod-{namespace}" not in running.controller.apps,
+        what="the app of the dropped element to be removed",
+        timeout=120,
+    )
+    await eventually(
+        lambda: cluster.get(prod), lambda live: live is None, what="its objects pruned"
+    )
+    assert f"site-dev-{namespace}" in running.controller.apps
+
+
+async def test_an_application_set_the_parent_renders_wrongly_is_an_error_on_the_parent(
     serve: Serve, repo: GitRepo, namespace: str
 ) -> None:
     repo.write(
         {
             "root/set.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\n"
-            "metadata: {name: web}\nspec: {generators: [], template: {}}\n"
+            "metadata: {name: web}\nspec: {generators: [{bogus: {}}], template: {}}\n"
         }
     )
     repo.commit()
     parent = f"root-{namespace}"
     running = await serve({"root.yaml": _parent(parent, repo, namespace).replace("apps", "root")})
     app = await running.wait_app(parent, _failed, timeout=120)
-    assert "renders the ApplicationSet 'web'" in json.dumps(app)
+    assert "renders an ApplicationSet that gitward cannot read" in json.dumps(app)
 
 
 @pytest.mark.parametrize(

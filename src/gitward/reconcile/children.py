@@ -15,8 +15,9 @@ pruned per its own policy, as a declaration removed from Git is. A render that f
 changes nothing: the children of the last good render stay.
 
 Mistakes are render errors on the parent, so nothing of that render is applied: a child
-that does not parse, a child with the name of another app (naming both), and
-``ApplicationSet`` documents, which a parent may not render yet.
+that does not parse, a child with the name of another app (naming both). A parent may
+render ``ApplicationSet`` documents too: they join the declared sets
+(:meth:`AppOfApps.with_sets`) and generate their apps the same way.
 
 Before: the render stage (:class:`~gitward.ports.Renderer`). After: ``serve.reload``
 and the controller's ``set_apps``.
@@ -29,11 +30,15 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from gitward.appsets.model import AppSetSpec
+from gitward.appsets.parse import parse_appset
 from gitward.errors import ConfigError, GitwardError, RenderError
 from gitward.model import AppSpec, Resource
 from gitward.ports import Renderer, RenderRequest
 from gitward.spec import parse_application
+from gitward.spec.declarations import Declarations
 
 log = logging.getLogger("gitward.children")
 APPLICATION_GROUPS = frozenset({"argoproj.io", "gitward.dev"})
@@ -69,8 +74,9 @@ class AppOfApps:
         self._task: asyncio.Task[None] | None = None
         self._dirty = False
         self._closed = False
-        # parent -> source index key -> child name -> spec
+        # parent -> source index key -> child name -> spec (and the same for sets)
         self._rendered: dict[str, dict[object, dict[str, AppSpec]]] = {}
+        self._sets: dict[str, dict[object, dict[str, AppSetSpec]]] = {}
 
     def renderer(self, inner: Renderer) -> Renderer:
         """``inner``, with the children taken out of every render and remembered."""
@@ -104,28 +110,48 @@ class AppOfApps:
     def take(self, request: RenderRequest, resources: list[Resource]) -> list[Resource]:
         """The objects of a render without its ``Application`` documents, which are
         remembered as children of ``request.app_name``; a mistake fails the render."""
-        sets = [r for r in resources if _is(r, "ApplicationSet")]
-        if sets:
-            raise RenderError(
-                f"renders the ApplicationSet {sets[0].key.name!r}; an app rendering "
-                "ApplicationSets is not handled yet",
-                location=str(sets[0].source) if sets[0].source else request.app_name,
-                hint="declare the ApplicationSet beside gitward's other declarations",
-            )
+        sets = {spec.name: spec for spec in (self._parse_set(request, r) for r in resources
+                                              if _is(r, "ApplicationSet"))}  # fmt: skip
         documents = [r for r in resources if _is(r, "Application")]
         children = {spec.name: spec for spec in (self._parse(request, r) for r in documents)}
         self._check_names(request.app_name, children)
         key = (request.source.repo_url, request.source.path, request.source.target_revision)
         with self._lock:
-            by_source = self._rendered.setdefault(request.app_name, {})
-            before = by_source.get(key, {})
-            if children:
-                by_source[key] = children
-            else:
-                by_source.pop(key, None)
-        if before != children:
+            changed = _remember(self._rendered, request.app_name, key, children)
+            changed |= _remember(self._sets, request.app_name, key, sets)
+        if changed:
             self._loop.call_soon_threadsafe(self._changed)
-        return [r for r in resources if not _is(r, "Application")]
+        return [r for r in resources if not (_is(r, "Application") or _is(r, "ApplicationSet"))]
+
+    def is_parent(self, app: str) -> bool:
+        """True if ``app``'s last render held child Applications or ApplicationSets."""
+        with self._lock:
+            return bool(self._rendered.get(app) or self._sets.get(app))
+
+    def with_sets(self, declarations: Declarations) -> Declarations:
+        """``declarations`` plus the ApplicationSets its apps' renders hold.
+
+        Their apps are generated like those of declared sets (owned by the set, pruned
+        when an element goes); a parent that stops rendering a set removes them all. A
+        rendered set named like a declared one is left out and logged: the declared one
+        wins, as it does for Applications.
+        """
+        parents = set(declarations.apps) | set(self._known())
+        with self._lock:
+            rendered = {
+                name: spec
+                for parent in sorted(parents)
+                for part in self._sets.get(parent, {}).values()
+                for name, spec in part.items()
+            }
+        for name in rendered.keys() & declarations.appsets.keys():
+            log.error(
+                "a rendered ApplicationSet %r is also declared: the declared one is used", name
+            )
+        extra = {k: v for k, v in rendered.items() if k not in declarations.appsets}
+        if not extra:
+            return declarations
+        return dataclasses.replace(declarations, appsets=declarations.appsets | extra)
 
     def _changed(self) -> None:
         """On the loop: reload, unless a reload started here is running (it goes again)."""
@@ -160,6 +186,17 @@ class AppOfApps:
             ) from e
         return dataclasses.replace(spec, owner=owner_of(request.app_name))
 
+    def _parse_set(self, request: RenderRequest, document: Resource) -> AppSetSpec:
+        where = str(document.source) if document.source else request.app_name
+        try:
+            return parse_appset(dict(document.body), origin=where)
+        except ConfigError as e:
+            raise RenderError(
+                f"renders an ApplicationSet that gitward cannot read: {e}",
+                location=request.app_name,
+                hint="fix the ApplicationSet in the parent's source",
+            ) from e
+
     def _check_names(self, parent: str, children: Mapping[str, AppSpec]) -> None:
         """A child may not take the name of the parent, of an app declared or generated
         elsewhere, or of a child of another parent."""
@@ -174,6 +211,19 @@ class AppOfApps:
                     location=parent,
                     hint="rename the child Application in the parent's source",
                 )
+
+
+def _remember(
+    table: dict[str, dict[object, dict[str, Any]]], parent: str, key: object, found: dict[str, Any]
+) -> bool:
+    """Keep what one source of ``parent`` rendered; True when it changed."""
+    by_source = table.setdefault(parent, {})
+    before = by_source.get(key, {})
+    if found:
+        by_source[key] = found
+    else:
+        by_source.pop(key, None)
+    return before != found
 
 
 def _described(name: str, spec: AppSpec | None) -> str:

@@ -117,6 +117,8 @@ class Reconciler:
         self.desired: dict[str, frozenset[ResourceKey]] = {}  # per app, as last looked
         # per app and object: the hash of the fields gitward owns, as last recorded
         self.owned_fields: dict[str, dict[ResourceKey, str]] = {}
+        # app-of-apps (serve): whether an app's last render held child apps or sets
+        self.is_parent: Callable[[str], bool] = lambda _: False
 
     async def step(self, item: Item) -> d.Requeue | None:
         """One reconcile of ``item.app``; returns when to run it again (None: on demand)."""
@@ -335,7 +337,9 @@ class Reconciler:
         object of its own is Healthy (its children report their own health)."""
         found = list(healths)
         owner = owner_of(r.spec.name)
-        if not found and any(a.owner == owner for a in self.apps.values()):
+        if not found and (
+            self.is_parent(r.spec.name) or any(a.owner == owner for a in self.apps.values())
+        ):
             return PARENT_ONLY
         return worst(found)
 

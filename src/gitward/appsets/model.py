@@ -10,47 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class Operator(StrEnum):
-    IN = "In"
-    NOT_IN = "NotIn"
-    EXISTS = "Exists"
-    DOES_NOT_EXIST = "DoesNotExist"
-
-
-@dataclass(frozen=True)
-class Requirement:
-    key: str
-    operator: Operator
-    values: tuple[str, ...] = ()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        if self.operator is Operator.EXISTS:
-            return self.key in labels
-        if self.operator is Operator.DOES_NOT_EXIST:
-            return self.key not in labels
-        found = self.key in labels and labels[self.key] in self.values
-        return found if self.operator is Operator.IN else not found
-
-
-@dataclass(frozen=True)
-class Selector:
-    """A Kubernetes label selector; the empty selector matches everything."""
-
-    match_labels: tuple[tuple[str, str], ...] = ()
-    match_expressions: tuple[Requirement, ...] = ()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        return all(labels.get(k) == v for k, v in self.match_labels) and all(
-            r.matches(labels) for r in self.match_expressions
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not self.match_labels and not self.match_expressions
+from gitward.model.selectors import Selector
 
 
 @dataclass(frozen=True)
@@ -60,7 +22,7 @@ class ListGenerator:
 
 @dataclass(frozen=True)
 class ClustersGenerator:
-    selector: Selector = Selector()
+    selector: Selector = field(default_factory=Selector)
     values: tuple[tuple[str, str], ...] = ()
 
 

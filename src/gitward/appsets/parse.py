@@ -20,11 +20,9 @@ from gitward.appsets.model import (
     ListGenerator,
     MatrixGenerator,
     MergeGenerator,
-    Operator,
-    Requirement,
-    Selector,
 )
 from gitward.errors import ConfigError
+from gitward.model.selectors import Operator, Requirement, Selector
 from gitward.spec.application import _Reader
 
 APPSET_API_VERSIONS = ("argoproj.io/v1alpha1", "gitward.dev/v1alpha1")

@@ -31,11 +31,11 @@ from gitward.errors import ConfigError
 from gitward.model.fleet import (
     ClusterSelector,
     LabelRequirement,
-    Operator,
     Rollout,
     RolloutStage,
     Target,
 )
+from gitward.model.selectors import Operator
 
 if TYPE_CHECKING:
     from gitward.spec.application import _Reader

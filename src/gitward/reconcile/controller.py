@@ -128,6 +128,7 @@ class Controller:
         self.steps.memory.pop(name, None)
         self.steps.desired.pop(name, None)
         self.steps.owned_fields.pop(name, None)
+        self.steps.refused_at.pop(name, None)
 
     # ------------------------------------------------------------------ triggers
 

@@ -117,6 +117,7 @@ class Reconciler:
         self.desired: dict[str, frozenset[ResourceKey]] = {}  # per app, as last looked
         # per app and object: the hash of the fields gitward owns, as last recorded
         self.owned_fields: dict[str, dict[ResourceKey, str]] = {}
+        self.refused_at: dict[str, str] = {}  # per app: the commit last refused by policy
         # app-of-apps (serve): whether an app's last render held child apps or sets
         self.is_parent: Callable[[str], bool] = lambda _: False
 
@@ -215,6 +216,10 @@ class Reconciler:
         is permanent, so this happens once per commit (or per person who asks again)."""
         if r.revision is None:  # never: a look always follows a resolve
             return
+        asked = r.item.trigger.asks_sync  # a person asking again gets a record again
+        if self.refused_at.get(r.spec.name) == r.revision.sha and not asked:
+            return  # already recorded for this commit (another trigger, same verdict)
+        self.refused_at[r.spec.name] = r.revision.sha
         record_id = await self.store.start_sync(
             r.spec.name,
             repo_url=r.revision.repo_url,

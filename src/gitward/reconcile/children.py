@@ -108,8 +108,9 @@ class AppOfApps:
             return {name: spec for part in by_source.values() for name, spec in part.items()}
 
     def take(self, request: RenderRequest, resources: list[Resource]) -> list[Resource]:
-        """The objects of a render without its ``Application`` documents, which are
-        remembered as children of ``request.app_name``; a mistake fails the render."""
+        """The objects of a render without its ``Application`` and ``ApplicationSet``
+        documents, which are remembered as ``request.app_name``'s children and sets; a
+        mistake fails the render."""
         sets = {spec.name: spec for spec in (self._parse_set(request, r) for r in resources
                                               if _is(r, "ApplicationSet"))}  # fmt: skip
         documents = [r for r in resources if _is(r, "Application")]

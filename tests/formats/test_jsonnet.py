@@ -120,13 +120,33 @@ def test_a_lib_path_outside_the_repository_is_refused(
 def test_a_file_that_loops_forever_is_stopped_at_the_deadline(
     tools: RenderTools, tree: Path
 ) -> None:
+    # 10^10 additions in constant memory: only the deadline can stop it.
     (tree / "loop").mkdir()
-    (tree / "loop" / "x.jsonnet").write_text("local f(x) = f(x + 1) tailstrict;\nf(0)\n")
+    (tree / "loop" / "x.jsonnet").write_text(
+        "local inner(a) = std.foldl(function(b, j) b + 1, std.range(1, 100000), a);\n"
+        "std.foldl(function(a, i) inner(a), std.range(1, 100000), 0)\n"
+    )
     renderer = ManifestRenderer(tools, timeout=3.0, cache_size=0)
     started = time.monotonic()
     with pytest.raises(RenderError, match=r"loop/x.jsonnet did not finish within 3 s"):
         render(renderer, tree, "loop")
     assert time.monotonic() - started < 20
+
+
+def test_a_recursion_without_end_is_reported_without_the_go_runtime_dump(
+    tools: RenderTools, tree: Path
+) -> None:
+    # tailstrict recursion deepens go-jsonnet's own Go stack until the runtime aborts.
+    (tree / "deep").mkdir()
+    (tree / "deep" / "x.jsonnet").write_text("local f(x) = f(x + 1) tailstrict;\nf(0)\n")
+    renderer = ManifestRenderer(tools, timeout=300.0, cache_size=0)
+    with pytest.raises(RenderError) as caught:
+        render(renderer, tree, "deep")
+    message = str(caught.value)
+    assert "deep/x.jsonnet overflowed the evaluator's stack and was stopped" in message
+    assert "recursion that never ends" in message
+    assert "goroutine" not in message
+    assert len(message.splitlines()) <= 3
 
 
 @pytest.mark.parametrize(

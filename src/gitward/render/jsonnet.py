@@ -67,6 +67,25 @@ def _objects(value: object, file: str) -> list[Resource]:
     return found
 
 
+def _stopped(error: RenderError, files: list[str], timeout: float, location: str) -> RenderError:
+    """The error to show for a failed evaluation: a file that ran too long or crashed the
+    evaluator (a deep recursion overflows go-jsonnet's stack, whichever comes first) is
+    named with what to look for; any other failure is go-jsonnet's own message."""
+    evaluation = f"jsonnet evaluation of {', '.join(files)}"
+    hint = "look for a recursion that never ends (a function calling itself without a base case)"
+    crashed = "crashed:" in error.detail
+    if "did not finish" in error.detail:
+        message = f"{evaluation} did not finish within {timeout:g} s and was stopped"
+    elif crashed and "stack overflow" in error.detail:
+        message = f"{evaluation} overflowed the evaluator's stack and was stopped"
+    elif crashed and "out of memory" in error.detail:
+        message = f"{evaluation} ran out of memory (4 GiB) and was stopped"
+        hint += ", or a value built too large"
+    else:
+        return error
+    return RenderError(message, location=location, hint=hint)
+
+
 def render_jsonnet(
     root: Path, files: list[str], options: JsonnetOptions, run: JsonnetRun, location: str
 ) -> list[Resource]:
@@ -87,15 +106,7 @@ def render_jsonnet(
                 timeout=run.timeout,
             )
         except RenderError as e:
-            if "did not finish" not in str(e):
-                raise
-            raise RenderError(
-                f"jsonnet evaluation of {', '.join(files)} did not finish within "
-                f"{run.timeout:g} s and was stopped",
-                location=location,
-                hint="look for a recursion that never ends (a function calling itself "
-                "without a base case)",
-            ) from e
+            raise _stopped(e, files, run.timeout, location) from e
     try:
         results = json.loads(output)
     except json.JSONDecodeError as e:  # pragma: no cover - the child writes JSON or fails

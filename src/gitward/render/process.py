@@ -42,6 +42,8 @@ _OFFLINE_HINT = (
 )
 _MAX_ERROR_LINES = 30
 _MAX_STDERR_BYTES = 1024 * 1024  # the end of the error output is kept, the rest dropped
+_HEAD_BYTES = 16 * 1024  # and its beginning, where a Go runtime crash says what it was
+_GO_CRASH_PREFIXES = ("fatal error: ", "runtime: goroutine stack exceeds")
 
 
 def offline_environment(home: Path, search_path: str) -> dict[str, str]:
@@ -80,6 +82,18 @@ def trim_stderr(stderr: str) -> str:
     return "\n".join(lines) or "(no error output)"
 
 
+def go_crash(stderr_head: str) -> str | None:
+    """What a crashed Go runtime said, without its goroutine dump; ``None`` if it did not crash.
+
+    A Go program (kustomize, helm, go-jsonnet in the Jsonnet child) that overflows its
+    stack or runs out of memory aborts with ``fatal error: ...`` followed by hundreds of
+    lines of goroutine traces. The person needs the first lines, not the traces."""
+    said = [
+        line.strip() for line in stderr_head.splitlines() if line.startswith(_GO_CRASH_PREFIXES)
+    ]
+    return "\n".join(said) if said else None
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -100,6 +114,7 @@ class _Drain(threading.Thread):
         self._on_overflow = stop
         self._chunks: deque[bytes] = deque()
         self._size = 0
+        self.head = bytearray()
         self.overflowed = False
 
     def run(self) -> None:
@@ -107,6 +122,8 @@ class _Drain(threading.Thread):
             while chunk := os.read(self._pipe.fileno(), 65536):
                 if self.overflowed:
                     continue  # drain what the killed run still wrote
+                if len(self.head) < _HEAD_BYTES:
+                    self.head += chunk[: _HEAD_BYTES - len(self.head)]
                 self._chunks.append(chunk)
                 self._size += len(chunk)
                 if self._size > self._limit:
@@ -187,6 +204,13 @@ def run_tool(
             hint="no application renders this much; look for a template that loops",
         )
     if process.returncode != 0:
+        crash = go_crash(bytes(err.head).decode("utf-8", errors="replace"))
+        if crash is not None:
+            raise RenderError(
+                f"{what} crashed:\n{crash}",
+                location=location,
+                hint="a recursion that never ends, or an input too large for the memory limit",
+            )
         message = trim_stderr(err.text())
         offline = any(marker in message for marker in _OFFLINE_MARKERS)
         raise RenderError(

@@ -211,3 +211,11 @@ def test_decryption_secret_is_read_from_the_kustomizations_namespace() -> None:
     app = parse_declarations([*docs(GIT_REPOSITORY), ("k.yaml", doc)]).apps["podinfo"]
     assert app.decryption == Decryption("sops", "sops-age", namespace="flux-system")
     assert app.destination.namespace == "default"  # the objects still go to targetNamespace
+
+
+def test_git_credentials_secret_is_read_from_the_git_repositorys_namespace() -> None:
+    source = yaml.safe_load(GIT_REPOSITORY)
+    source["spec"]["secretRef"] = {"name": "podinfo-auth"}
+    app = parse_declarations([("s.yaml", source), *docs(KUSTOMIZATION)]).apps["podinfo"]
+    assert (app.source.secret_ref, app.source.secret_namespace) == ("podinfo-auth", "flux-system")
+    assert app.destination.namespace == "default"  # the objects still go to targetNamespace

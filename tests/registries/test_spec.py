@@ -88,10 +88,6 @@ def test_an_oci_artifact_takes_flux_layer_selector_plain_http_and_a_secret() -> 
             "spec.source.layerSelector applies only to an oci:// repoURL",
         ),
         (
-            {"repoURL": "https://g.example/r.git", "secretRef": {"name": "x"}},
-            "spec.source.secretRef applies only to Helm repositories and OCI registries",
-        ),
-        (
             {"repoURL": "oci://r.example/a", "layerSelector": {"mediaType": "x", "operation": "x"}},
             "spec.source.layerSelector.operation 'x' must be extract or copy",
         ),

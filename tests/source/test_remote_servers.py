@@ -156,3 +156,28 @@ def test_ssh_with_a_key_the_server_does_not_know_fails_auth(
     with pytest.raises(SourceError, match=r"credentials|authentic") as caught:
         source.resolve(ssh_server.url(repo), "main", credentials)
     assert not caught.value.transient
+
+
+def test_ssh_with_a_key_and_known_hosts_given_as_text_as_a_secret_holds_them(
+    source: GitRepositorySource, repo: GitRepo, ssh_server: SshGitServer
+) -> None:
+    credentials = RepoCredentials(
+        ssh_private_key=ssh_server.user_key.read_text(),
+        known_hosts=ssh_server.known_hosts_line(),
+    )
+    assert "BEGIN OPENSSH PRIVATE KEY" not in repr(credentials)
+    revision = source.resolve(ssh_server.url(repo), "main", credentials)
+    assert (source.checkout(revision, credentials) / "README.md").is_file()
+
+
+def test_ssh_known_hosts_text_that_lacks_the_server_is_refused(
+    source: GitRepositorySource, repo: GitRepo, ssh_server: SshGitServer
+) -> None:
+    other_port = ssh_server.known_hosts_line().replace(
+        f":{ssh_server.port}", f":{ssh_server.port + 1}"
+    )
+    credentials = RepoCredentials(
+        ssh_private_key=ssh_server.user_key.read_text(), known_hosts=other_port
+    )
+    with pytest.raises(SourceError, match=r"host key .* is unknown in the Secret.s known_hosts"):
+        source.resolve(ssh_server.url(repo), "main", credentials)

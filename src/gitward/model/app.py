@@ -23,6 +23,9 @@ class RepoCredentials:
     password: str | None = field(default=None, repr=False)  # or an access token
     ssh_private_key_file: str | None = None
     known_hosts_file: str | None = None
+    # The same two as text (from a Secret: never written to disk).
+    ssh_private_key: str | None = field(default=None, repr=False)
+    known_hosts: str | None = None
     # PEM certificates trusted (besides the system's) for HTTPS to Helm repositories
     # and OCI registries: a private CA.
     ca_file: str | None = None
@@ -166,9 +169,13 @@ class SourceSpec:
     # Talk HTTP, not HTTPS, to the registry (for a Git source: to the OCI registries of
     # its charts' dependencies).
     plain_http: bool = False
-    # A Secret in the app's destination namespace with ``username``/``password`` and/or
-    # ``ca.crt`` for the registry or chart repository (Flux's secretRef/certSecretRef).
+    # A Secret with the credentials of ``repo_url``: ``username``/``password`` and/or
+    # ``ca.crt`` (registries, chart repositories, Git over HTTPS), ``identity`` and
+    # ``known_hosts`` (Git over SSH); Flux's secretRef/certSecretRef.
     secret_ref: str | None = None
+    # Where that Secret is read: the app's destination namespace unless set here (a
+    # Flux source document's own namespace, where Flux reads it).
+    secret_namespace: str | None = None
     # Multi-source apps: the name other sources use for this one in "$ref/..." value files.
     ref: str | None = None
     # False for a source that only lends its files to others (a ``ref`` without a path).

@@ -58,8 +58,8 @@ from gitward.ports import (
 from gitward.reconcile.decryption import app_keys
 from gitward.reconcile.helmvalues import with_values_from
 from gitward.reconcile.planning import plan_for
-from gitward.reconcile.registry_auth import source_credentials
 from gitward.reconcile.source import render_revision, resolve_revision
+from gitward.reconcile.source_secrets import source_credentials
 from gitward.reconcile.trust import TrustCheck
 from gitward.reconcile.variables import app_variables
 

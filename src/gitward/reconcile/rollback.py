@@ -19,6 +19,7 @@ from gitward.plan import normalize_pair, unified_diff
 from gitward.ports import GitSource, HistoryStore
 from gitward.reconcile.controller import Controller
 from gitward.reconcile.pipeline import Engine, SyncOptions
+from gitward.reconcile.source_secrets import source_credentials
 
 
 class Rollbacks:
@@ -48,10 +49,17 @@ class Rollbacks:
             if not record.sha:
                 raise ConfigError(f"sync {target} of {app} never resolved a commit")
             return record.sha
+        credentials = await self._credentials(spec)
         revision = await asyncio.to_thread(
-            self.git.resolve, spec.source.repo_url, target, self.credentials(spec.source.repo_url)
+            self.git.resolve, spec.source.repo_url, target, credentials
         )
         return revision.sha
+
+    async def _credentials(self, spec: AppSpec) -> RepoCredentials | None:
+        """The app's repository credentials: its secretRef's, else gitward's own."""
+        cluster = self.engine_for(spec).cluster
+        by_url = await source_credentials(cluster, spec, self.credentials)
+        return by_url(spec.source.repo_url)
 
     async def pin(
         self, app: str, target: str, actor: str, *, until_new_commit: bool = False
@@ -66,7 +74,7 @@ class Rollbacks:
                 self.git.resolve,
                 spec.source.repo_url,
                 spec.source.target_revision,
-                self.credentials(spec.source.repo_url),
+                await self._credentials(spec),
             )
             release_after = head.sha
         reason = f"rollback to {target}" + (" until a new commit" if until_new_commit else "")

@@ -49,11 +49,17 @@ def host_name(host: str, port: int) -> str:
 
 
 def verify_host_key(known_hosts: Path, host: str, port: int, key: Fingerprints) -> HostKeyVerdict:
-    """Whether ``known_hosts`` trusts ``key`` for ``host``:``port``."""
+    """Whether the file ``known_hosts`` trusts ``key`` for ``host``:``port``."""
+    text = known_hosts.read_text(encoding="utf-8", errors="replace")
+    return verify_host_key_in(text, host, port, key)
+
+
+def verify_host_key_in(text: str, host: str, port: int, key: Fingerprints) -> HostKeyVerdict:
+    """Whether ``text``, in the ``known_hosts`` format, trusts ``key`` for ``host``:``port``."""
     name = host_name(host, port)
     seen_host = False
     trusted = False
-    for line in known_hosts.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue

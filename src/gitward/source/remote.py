@@ -26,7 +26,13 @@ from pygit2.ffi import C, ffi
 
 from gitward.errors import SourceError
 from gitward.model import RepoCredentials
-from gitward.source.known_hosts import Fingerprints, HostKeyVerdict, host_name, verify_host_key
+from gitward.source.known_hosts import (
+    Fingerprints,
+    HostKeyVerdict,
+    host_name,
+    verify_host_key,
+    verify_host_key_in,
+)
 from gitward.source.urls import RepoURL, Transport, scrub_text
 
 log = logging.getLogger(__name__)
@@ -80,7 +86,7 @@ class _Callbacks(pygit2.RemoteCallbacks):
 
     def credentials(
         self, url: str, username_from_url: str | None, allowed_types: CredentialType
-    ) -> pygit2.Username | pygit2.UserPass | pygit2.Keypair:
+    ) -> pygit2.Username | pygit2.UserPass | pygit2.Keypair | pygit2.KeypairFromMemory:
         user = self.creds.username or username_from_url or self.repo.username
         if allowed_types == CredentialType.USERNAME:
             return pygit2.Username(user or "git")
@@ -88,6 +94,8 @@ class _Callbacks(pygit2.RemoteCallbacks):
             self.auth_problem = "the server rejected the credentials"
             raise _AuthRejected
         self.secret_given = True
+        if allowed_types & CredentialType.SSH_MEMORY and self.creds.ssh_private_key:
+            return pygit2.KeypairFromMemory(user or "git", None, self.creds.ssh_private_key, "")
         if allowed_types & CredentialType.SSH_KEY and self.creds.ssh_private_key_file:
             key = Path(self.creds.ssh_private_key_file)
             public = key.with_name(key.name + ".pub")
@@ -112,7 +120,7 @@ class _Callbacks(pygit2.RemoteCallbacks):
 
     def _ssh_host_key_ok(self, cert: Any, valid: bool) -> bool:
         host, port = self.repo.host or "", self.repo.port or 22
-        if self.creds.known_hosts_file is None:
+        if self.creds.known_hosts_file is None and self.creds.known_hosts is None:
             if not valid:
                 self.host_key_problem = (
                     f"the SSH host key of {host_name(host, port)} is not in ~/.ssh/known_hosts"
@@ -124,8 +132,12 @@ class _Callbacks(pygit2.RemoteCallbacks):
             self.host_key_problem = "libgit2 reported no SHA-256 fingerprint for the host key"
             return False
         key = Fingerprints(raw[_SSH_SHA1], raw[_SSH_SHA256])
-        known = Path(self.creds.known_hosts_file)
-        verdict = verify_host_key(known, host, port, key)
+        if self.creds.known_hosts is not None:
+            known = "the Secret's known_hosts"
+            verdict = verify_host_key_in(self.creds.known_hosts, host, port, key)
+        else:
+            known = str(self.creds.known_hosts_file)
+            verdict = verify_host_key(Path(known), host, port, key)
         if verdict is not HostKeyVerdict.TRUSTED:
             self.host_key_problem = (
                 f"the SSH host key of {host_name(host, port)} ({key.show()}) is {verdict.value} "

@@ -253,8 +253,6 @@ def _check_source(r: _Reader, source: SourceSpec) -> None:
         raise r.fail("layerSelector", "applies only to an oci:// repoURL without a chart")
     if source.verify is not None and kind is not SourceKind.GIT:
         raise r.fail("verify", "applies only to Git repositories (commit signatures)")
-    if kind is SourceKind.GIT and source.secret_ref:
-        raise r.fail("secretRef", "applies only to Helm repositories and OCI registries")
 
 
 def _layer_selector(r: _Reader) -> LayerSelector:

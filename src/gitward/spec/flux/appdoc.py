@@ -46,7 +46,7 @@ def application(app: AppSpec) -> dict[str, Any]:
     ]
     if extra:
         raise ValueError(f"{', '.join(extra)} cannot be written as an Application yet")
-    spec: dict[str, Any] = {"source": _source(app.source)}
+    spec: dict[str, Any] = {"source": _source(app.source, app.destination.namespace)}
     if app.project != "default":
         spec["project"] = app.project
     destination = {
@@ -76,7 +76,7 @@ def application(app: AppSpec) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": "Application", "metadata": metadata, "spec": spec}
 
 
-def _source(source: SourceSpec) -> dict[str, Any]:
+def _source(source: SourceSpec, destination_namespace: str | None) -> dict[str, Any]:
     if source.directory is not None:
         raise ValueError("directory options cannot be written as an Application yet")
     result: dict[str, Any] = {"repoURL": source.repo_url}
@@ -98,6 +98,12 @@ def _source(source: SourceSpec) -> dict[str, Any]:
     if source.plain_http:
         result["plainHTTP"] = True
     if source.secret_ref:
+        if source.secret_namespace not in (None, destination_namespace):
+            raise ValueError(
+                f"the credentials Secret {source.secret_namespace}/{source.secret_ref} is "
+                "outside the destination namespace; an Application reads it from there "
+                "(copy the Secret, or keep the Flux documents)"
+            )
         result["secretRef"] = {"name": source.secret_ref}
     return result
 

@@ -15,8 +15,8 @@ Each becomes the gitward source fields the registry support reads
   or a chart folder in a GitRepository, with its ``valuesFiles``.
 
 ``secretRef`` and ``certSecretRef`` name one Secret for gitward (credentials and CA
-together): two different names are refused. The Secret is read where gitward reads
-registry Secrets (docs/sources.md), not in the source's namespace.
+together): two different names are refused. The Secret is read from the source
+document's namespace, as Flux does.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def parse_oci_repository(root: FluxReader, namespace: str, name: str) -> FluxSou
         target_revision=revision,
         layer_selector=_layers(layers) if layers else None,
         plain_http=spec.bool_("insecure"),
-        secret_ref=_secret(spec),
+        secret_ref=(secret := _secret(spec)),
+        secret_namespace=namespace if secret else None,
     )
     return _finish(root, spec, "OCIRepository", (namespace, name), source)
 
@@ -68,7 +69,13 @@ def parse_helm_repository(root: FluxReader, namespace: str, name: str) -> FluxSo
             "passCredentials",
             "is not supported by gitward (credentials stay with the repository's host)",
         )
-    source = SourceSpec(repo_url=url, plain_http=spec.bool_("insecure"), secret_ref=_secret(spec))
+    secret = _secret(spec)
+    source = SourceSpec(
+        repo_url=url,
+        plain_http=spec.bool_("insecure"),
+        secret_ref=secret,
+        secret_namespace=namespace if secret else None,
+    )
     return _finish(root, spec, "HelmRepository", (namespace, name), source)
 
 

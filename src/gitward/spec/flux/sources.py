@@ -1,11 +1,13 @@
 """Flux source documents: where an app's files come from.
 
 A ``GitRepository`` (``source.toolkit.fluxcd.io``) becomes a :class:`FluxSource`: its
-URL (``https://``, ``ssh://``, ``file://``, as gitward's Git source reads any of them)
-and the revision gitward resolves. Flux picks the first of ``commit``, ``name``,
-``semver``, ``tag``, ``branch`` that is set, and the ``master`` branch when ``ref`` is
-absent; gitward resolves the same thing: a full SHA, a ref name, a semver range over
-the tags, ``refs/tags/<tag>`` or ``refs/heads/<branch>``. Sources are not apps: the
+URL (``https://``, ``ssh://``, ``file://``, as gitward's Git source reads any of them),
+the revision gitward resolves, and its ``secretRef`` (``username``/``password`` or
+``identity``/``known_hosts``), read from the GitRepository's namespace as Flux does.
+Flux picks the first of ``commit``, ``name``, ``semver``, ``tag``, ``branch`` that is
+set, and the ``master`` branch when ``ref`` is absent; gitward resolves the same thing:
+a full SHA, a ref name, a semver range over the tags, ``refs/tags/<tag>`` or
+``refs/heads/<branch>``. Sources are not apps: the
 Kustomizations and HelmReleases that reference them are (:mod:`.kustomization`).
 """
 
@@ -42,19 +44,22 @@ def parse_git_repository(root: FluxReader, namespace: str, name: str) -> FluxSou
     url = spec.str_("url", required=True) or ""
     duration(spec, "interval", required=True)  # gitward polls on its own schedule
     duration(spec, "timeout")
-    if spec.get("secretRef") is not None:
-        raise spec.fail(
-            "secretRef",
-            "is not supported by gitward yet (Git credentials from a Secret); give them "
-            "to gitward serve with --username and --password-file, or --ssh-key",
-        )
+    secret = spec.child("secretRef")
+    secret_name = secret.str_("name", required=True) if secret is not None else None
+    if secret is not None:
+        secret.finish()
     if spec.get("ignore") is not None:
         raise spec.fail(
             "ignore",
             "is not supported by gitward yet (.sourceignore patterns); keep files that "
             "must not be applied out of the Kustomization's path",
         )
-    source = SourceSpec(repo_url=url, target_revision=_revision(spec))
+    source = SourceSpec(
+        repo_url=url,
+        target_revision=_revision(spec),
+        secret_ref=secret_name,
+        secret_namespace=namespace if secret_name else None,
+    )
     found = FluxSource("GitRepository", namespace, name, root.origin, source)
     spec.finish()
     return found

@@ -103,6 +103,10 @@ class KustomizeOptions:
     common_annotations: tuple[tuple[str, str], ...] = ()
     namespace: str | None = None
     patches: tuple[str, ...] = ()
+    # Flux's kustomize-controller: a path without a kustomization file is built as if
+    # it had one listing its .yaml/.yml files, whole tree, each subfolder that holds a
+    # kustomization file built by Kustomize (gitward extension ``generate: true``).
+    generate: bool = False
 
     @property
     def edits(self) -> bool:

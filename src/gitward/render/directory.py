@@ -55,19 +55,28 @@ def repo_path(app_path: str, relative: str = "") -> str:
 
 
 def _walk(
-    root: Path, directory: Path, relative: str, recurse: bool, ignored: dict[str, str]
+    root: Path,
+    directory: Path,
+    relative: str,
+    recurse: bool,
+    ignored: dict[str, str],
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """Paths of candidate files under ``directory``, relative to it, in sorted order.
 
-    Other files (hidden ones aside) go into ``ignored`` with the reason.
+    Other files (hidden ones aside) go into ``ignored`` with the reason; the folders in
+    ``skip`` (relative paths) are rendered by someone else and neither entered nor listed.
     """
     with os.scandir(directory) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         rel = f"{relative}{entry.name}"
+        if entry.is_dir(follow_symlinks=False) and rel in skip:
+            continue
         if entry.is_dir(follow_symlinks=False):
             if recurse and not entry.name.startswith("."):
-                yield from _walk(root, Path(entry.path), f"{rel}/", recurse, ignored)
+                yield from _walk(root, Path(entry.path), f"{rel}/", recurse, ignored, skip=skip)
             elif not entry.name.startswith(".") and _holds_manifests(entry.path):
                 ignored[f"{rel}/"] = "a subdirectory with manifests, read only with recurse"
         elif entry.is_symlink() and Path(entry.path).is_dir():
@@ -115,12 +124,15 @@ def render_directory(
     options: DirectoryOptions,
     keys: DecryptionKeys | None = None,
     jsonnet: JsonnetRun | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> list[Resource]:
     """The objects in the files of ``app_path`` (relative to the repository ``root``).
 
     SOPS-encrypted files are decrypted with ``keys`` (:mod:`gitward.render.sops`); one
     that cannot be decrypted fails the whole render. ``.jsonnet`` files are evaluated
-    together, after the others, by :mod:`gitward.render.jsonnet` with ``jsonnet``."""
+    together, after the others, by :mod:`gitward.render.jsonnet` with ``jsonnet``.
+    Subfolders in ``skip`` (relative to ``app_path``) are left to the caller."""
     real_root = root.resolve()
     app_dir = confine(real_root, app_path, what="application path")
     if not app_dir.is_dir():
@@ -135,7 +147,7 @@ def render_directory(
     ignored: dict[str, str] = {}
     read = 0
     jsonnet_files: list[str] = []
-    for relative in _walk(real_root, app_dir, "", options.recurse, ignored):
+    for relative in _walk(real_root, app_dir, "", options.recurse, ignored, skip=skip):
         left_out = selected.excluded_by(relative)
         if left_out is not None:
             ignored[relative] = f"left out by directory.{left_out}"
@@ -153,7 +165,7 @@ def render_directory(
             continue
         parse = parse_json if relative.endswith(".json") else parse_yaml
         resources.extend(parse(text, label=path, locate=file_locator(path)))
-    if not read and any(why != DOCUMENTATION for why in ignored.values()):
+    if not read and not skip and any(why != DOCUMENTATION for why in ignored.values()):
         raise _nothing_rendered(base, ignored)
     if jsonnet_files:
         run = jsonnet or JsonnetRun(timeout=60.0, search_path="/usr/bin:/bin")

@@ -25,6 +25,7 @@ from gitward.paths import confine
 from gitward.ports import RenderRequest
 from gitward.render.cache import RenderCache, cache_key
 from gitward.render.directory import render_directory
+from gitward.render.generated import refuse_edits_without_kustomization, render_generated
 from gitward.render.helm import HelmRun, render_helm
 from gitward.render.jsonnet import JsonnetRun
 from gitward.render.kustomize import kustomization_file, render_kustomize
@@ -106,6 +107,8 @@ class ManifestRenderer:
                 finish(self._helm(replace(request, source=chart)), origin="helm template output")
             )
         kind = source.renderer() or detect_renderer(request.root, source.path)
+        if kind is RendererKind.KUSTOMIZE and self._generates(request):
+            return refuse_encrypted(finish(self._generated(request)))
         if kind is RendererKind.KUSTOMIZE:
             return refuse_encrypted(finish(self._kustomize(request), origin="kustomize output"))
         if kind is RendererKind.HELM:
@@ -113,6 +116,25 @@ class ManifestRenderer:
         options = source.directory or DirectoryOptions()
         jsonnet = JsonnetRun(timeout=self._timeout, search_path=self._tools.search_path)
         return finish(render_directory(request.root, source.path, options, request.keys, jsonnet))
+
+    def _generates(self, request: RenderRequest) -> bool:
+        """Whether to build the path as Flux does (``kustomize.generate``, no kustomization)."""
+        options = request.source.kustomize
+        if options is None or not options.generate:
+            return False
+        app_dir = confine(request.root, request.source.path, what="application path")
+        if kustomization_file(app_dir) is not None:
+            return False
+        if options.edits:
+            raise refuse_edits_without_kustomization(request.source.path)
+        return True
+
+    def _generated(self, request: RenderRequest) -> list[Resource]:
+        def build(path: str) -> list[Resource]:
+            return self._kustomize(replace(request, source=replace(request.source, path=path)))
+
+        jsonnet = JsonnetRun(timeout=self._timeout, search_path=self._tools.search_path)
+        return render_generated(request.root, request.source.path, build, request.keys, jsonnet)
 
     def _kustomize(self, request: RenderRequest) -> list[Resource]:
         return render_kustomize(

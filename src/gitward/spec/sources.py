@@ -196,6 +196,7 @@ def parse_kustomize(r: Reader) -> KustomizeOptions:
         common_annotations=_string_map(r, "commonAnnotations"),
         namespace=r.str_("namespace"),
         patches=tuple(_patch(p) for p in r.items("patches")),
+        generate=r.bool_("generate"),
     )
     r.finish()
     return result

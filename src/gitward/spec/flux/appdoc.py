@@ -114,10 +114,13 @@ def _kustomize(options: KustomizeOptions) -> dict[str, Any]:
         name_prefix=options.name_prefix,
         name_suffix=options.name_suffix,
         patches=options.patches,
+        generate=options.generate,
     )
     if written != options:
         raise ValueError("these kustomize options cannot be written as an Application yet")
     result: dict[str, Any] = {}
+    if options.generate:
+        result["generate"] = True
     if options.images:
         result["images"] = list(options.images)
     if options.name_prefix:

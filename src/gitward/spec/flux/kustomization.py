@@ -131,16 +131,18 @@ def _decryption(r: FluxReader | None, namespace: str, target: str | None) -> Dec
     return Decryption(provider="sops", secret_name=secret, namespace=elsewhere)
 
 
-def _kustomize(spec: FluxReader) -> KustomizeOptions | None:
+def _kustomize(spec: FluxReader) -> KustomizeOptions:
     """Flux's ``images``, ``patches``, ``namePrefix`` and ``nameSuffix`` as the overlay
-    gitward writes on top of the path's kustomization (:mod:`gitward.render.kustomize_edits`)."""
-    options = KustomizeOptions(
+    gitward writes on top of the path's kustomization (:mod:`gitward.render.kustomize_edits`);
+    a path without a kustomization is built as kustomize-controller builds it
+    (``generate``: :mod:`gitward.render.generated`)."""
+    return KustomizeOptions(
         images=tuple(_image(entry) for entry in spec.items("images")),
         name_prefix=spec.str_("namePrefix"),
         name_suffix=spec.str_("nameSuffix"),
         patches=tuple(_patch(entry) for entry in spec.items("patches")),
+        generate=True,
     )
-    return options if options.edits else None
 
 
 def _image(r: FluxReader) -> str:

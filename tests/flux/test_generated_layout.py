@@ -1,0 +1,128 @@
+"""A Flux Kustomization whose path has no kustomization file, built as Flux builds it:
+every .yaml/.yml of the tree, each subfolder holding a kustomization built by the real
+kustomize; a file that is not Kubernetes YAML is an error naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitward.errors import RenderError
+from gitward.model import KustomizeOptions, Resource, SourceSpec
+from gitward.ports import RenderRequest
+from gitward.render import ManifestRenderer, RenderTools
+from gitward.spec.declarations import parse_declarations
+from gitward.toolchain import Toolchain
+
+from .test_spec import GIT_REPOSITORY, KUSTOMIZATION
+
+
+@pytest.fixture(scope="module")
+def tools() -> RenderTools:
+    """The real kustomize and helm."""
+    chain = Toolchain()
+    return RenderTools(kustomize=chain.path("kustomize"), helm=chain.path("helm"))
+
+
+def cm(name: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  v: '1'\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A cluster folder as Flux users lay it out: loose files at two depths, a folder
+    built by Kustomize (its own base outside the path), a hidden folder, a README."""
+    files = {
+        "clusters/prod/ns.yaml": cm("top"),
+        "clusters/prod/README.md": "# prod\n",
+        "clusters/prod/infra/deep/cm.yml": cm("deep"),
+        "clusters/prod/infra/notes.txt": "not a manifest\n",
+        "clusters/prod/apps/kustomization.yaml": "resources: [../../../base]\nnamePrefix: app-\n",
+        "clusters/prod/apps/ignored.yaml": cm("not-listed-by-the-kustomization"),
+        "clusters/prod/.hidden/x.yaml": cm("hidden"),
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": cm("base"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def flux_source() -> SourceSpec:
+    """The source the Flux documents declare (path ./clusters/prod, generate on)."""
+    kustomization = yaml.safe_load(KUSTOMIZATION)
+    kustomization["spec"]["path"] = "./clusters/prod"
+    declared = parse_declarations(
+        [("s.yaml", yaml.safe_load(GIT_REPOSITORY)), ("k.yaml", kustomization)]
+    )
+    return declared.apps["podinfo"].source
+
+
+def render(tools: RenderTools, root: Path, source: SourceSpec) -> list[Resource]:
+    renderer = ManifestRenderer(tools, timeout=30.0, cache_size=0)
+    request = RenderRequest(root=root, sha="0" * 40, source=source, app_name="a")
+    return renderer.render(request)
+
+
+def names(resources: list[Resource]) -> list[str]:
+    return sorted(r.key.name for r in resources)
+
+
+def test_the_whole_tree_and_kustomize_subfolders_as_flux_generates_them(
+    tools: RenderTools, tree: Path
+) -> None:
+    source = flux_source()
+    assert source.kustomize == KustomizeOptions(generate=True)
+    assert names(render(tools, tree, source)) == ["app-base", "deep", "top"]
+
+
+def test_a_path_with_its_own_kustomization_is_built_by_it(tools: RenderTools, tree: Path) -> None:
+    (tree / "clusters/prod/kustomization.yaml").write_text("resources: [ns.yaml]\n")
+    assert names(render(tools, tree, flux_source())) == ["top"]
+
+
+def test_an_application_without_generate_reads_only_the_folder_itself(
+    tools: RenderTools, tree: Path
+) -> None:
+    (tree / "clusters/prod/infra/deep/cm.yml").unlink()
+    plain = SourceSpec(repo_url="file:///x", path="clusters/prod")
+    assert names(render(tools, tree, plain)) == ["top"]
+
+
+def test_a_yaml_file_that_is_not_kubernetes_is_an_error_naming_it(
+    tools: RenderTools, tree: Path
+) -> None:
+    (tree / "clusters/prod/infra/values.yaml").write_text("replicas: 3\n")
+    with pytest.raises(RenderError, match=r"clusters/prod/infra/values.yaml"):
+        render(tools, tree, flux_source())
+
+
+def test_images_on_a_path_without_kustomization_are_refused_clearly(
+    tools: RenderTools, tree: Path
+) -> None:
+    edited = KustomizeOptions(images=("nginx:1.27",), generate=True)
+    with pytest.raises(RenderError, match="need a kustomization file in the path"):
+        render(
+            tools, tree, SourceSpec(repo_url="file:///x", path="clusters/prod", kustomize=edited)
+        )
+
+
+def test_an_application_may_ask_for_the_flux_layout() -> None:
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "prod"},
+        "spec": {
+            "source": {
+                "repoURL": "https://g.example/r.git",
+                "path": "clusters/prod",
+                "kustomize": {"generate": True},
+            },
+            "destination": {"namespace": "default"},
+        },
+    }
+    source = parse_declarations([("a.yaml", doc)]).apps["prod"].source
+    assert source.kustomize == KustomizeOptions(generate=True)

@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from gitward.apply.inventory import InventoryStore
 from gitward.errors import ConfigError
@@ -45,38 +45,13 @@ from gitward.toolchain import Toolchain, default_cache_dir
 if TYPE_CHECKING:
     from gitward.ha.replica import HaSettings, Replica
     from gitward.kube.cache import LiveCache
-    from gitward.model.history import Trigger
     from gitward.model.project import ProjectSpec
     from gitward.notify import Notifier
     from gitward.policy.set import PolicyChecker, PolicySet
     from gitward.policy.source import PolicySource
     from gitward.reconcile.controller import Controller
     from gitward.spec.clusters import ClusterSpec
-    from gitward.spec.declarations import Declarations
     from gitward.store import Store
-
-
-class AppTrigger(Protocol):
-    """What image automation needs of the controller: queue the apps of a repository."""
-
-    def apps_for_push(
-        self, repo_urls: frozenset[str], normalize: Callable[[str], str]
-    ) -> list[str]: ...
-
-    def trigger(self, app: str, trigger: Trigger, actor: str = "gitward") -> None: ...
-
-
-class ImageHost(Protocol):
-    """What image automation reads of ``gitward serve``: the declarations, the controller."""
-
-    @property
-    def declarations(self) -> Declarations: ...
-
-    @property
-    def controller(self) -> AppTrigger: ...
-
-
-IMAGE_ROUND_SECONDS = 300.0  # when no ImageRepository or automation declares an interval
 
 
 @dataclass(frozen=True)
@@ -371,26 +346,3 @@ def notifier(path: Path | None, clock: Clock) -> Notifier:
     from gitward.notify import Notifier, NotifyConfig, load_config  # noqa: PLC0415 - serve only
 
     return Notifier(load_config(path) if path is not None else NotifyConfig(), clock=clock)
-
-
-def image_automation(settings: Settings, service: ImageHost) -> asyncio.Task[None]:
-    """Flux image automation for ``gitward serve``: a round every declared interval
-    (docs/image-automation.md); after a push, the apps deploying that repository are
-    queued as after a webhook. Imported here, on first use, so the CLI never pays."""
-    from gitward.imageauto.scan import ImageUpdater  # noqa: PLC0415
-    from gitward.model.history import Trigger  # noqa: PLC0415
-    from gitward.source.oci import list_tags  # noqa: PLC0415
-
-    def announce(repo_url: str) -> None:
-        apps = service.controller
-        for app in apps.apps_for_push(frozenset({repo_url}), lambda url: url):
-            apps.trigger(app, Trigger.WEBHOOK, "image-automation")
-
-    updater = ImageUpdater(
-        settings.cache_dir or default_cache_dir(),
-        list_tags,
-        git_credentials=lambda _url: settings.credentials,
-        announce=announce,
-    )
-    rounds = updater.run_forever(lambda: service.declarations.images, IMAGE_ROUND_SECONDS)
-    return asyncio.create_task(rounds, name="image-automation")

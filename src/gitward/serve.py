@@ -37,10 +37,11 @@ from gitward.errors import ConfigError, GitwardError
 from gitward.fleet.manager import Fleet
 from gitward.ha.replica import HaSettings, Replica
 from gitward.healthrules import installed_library
+from gitward.imageauto.service import start_image_automation
 from gitward.model import AppSpec, DecryptionKeys, GroupKind, JsonObject, RepoCredentials
 from gitward.model.history import Trigger
 from gitward.observe.health import HealthLibrary
-from gitward.ports import SystemClock
+from gitward.ports import Cluster, SystemClock
 from gitward.reconcile.children import AppOfApps
 from gitward.reconcile.config import ConfigLocation, ConfigSource, Loaded
 from gitward.reconcile.controller import Controller, ControllerSettings
@@ -49,6 +50,7 @@ from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.rollback import Rollbacks
 from gitward.source.fetch_process import DEFAULT_FETCH_TIMEOUT
 from gitward.spec.declarations import Declarations
+from gitward.toolchain import default_cache_dir
 from gitward.ui.server import UiServer, UiSettings
 
 log = logging.getLogger("gitward.serve")
@@ -182,7 +184,8 @@ class Service:
         self._tasks += await sharing.start(self.replica, self.store, self.controller)  # --ha
         await self.controller.start()
         self._tasks.append(asyncio.create_task(self._reload_loop(), name="config-reload"))
-        self._tasks.append(compose.image_automation(self.adapters, self))  # image automation
+        cache = self.adapters.cache_dir or default_cache_dir()
+        self._tasks.append(start_image_automation(cache, self.adapters.credentials, self))
         await self._start_http()
         self.ready_reason = ""
 
@@ -229,6 +232,10 @@ class Service:
             self.ui = await UiServer.start_for(self, self.settings.ui, context)
 
     # ------------------------------------------------------------------ clusters
+
+    def home_cluster(self) -> Cluster:
+        """The cluster gitward runs in (the default one): where Flux's image Secrets live."""
+        return self.connections.connect("").engine.cluster
 
     def _connection(self, spec: AppSpec) -> compose.Connection:
         """The cluster ``spec`` deploys to, connected (and watched) on first use."""

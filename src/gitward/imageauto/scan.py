@@ -4,7 +4,8 @@ The round reads as the data flows::
 
     list tags  →  exclude  →  select per policy  →  edit + commit + push per automation
 
-Tags are listed once per ImageRepository (in a thread: the OCI client blocks), every
+Tags are listed once per ImageRepository (in a thread: the OCI client blocks; with the
+credentials of its Secret, :mod:`.credentials`), every
 policy selects from them (:mod:`.policy`), and every ImageUpdateAutomation writes the
 selections into its branch (:mod:`.git`). A failure is logged and kept per object for
 the next round; it never stops the other repositories or automations. After a push,
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gitward.errors import GitwardError
+from gitward.imageauto.credentials import RegistryCredentials, no_credentials
 from gitward.imageauto.git import Pushed, Workspace
 from gitward.imageauto.message import render
 from gitward.imageauto.policy import excluded, select
@@ -62,11 +64,13 @@ class ImageUpdater:
         list_tags: TagLister,
         *,
         git_credentials: Callable[[str], RepoCredentials | None] = lambda _url: None,
+        registry_credentials: RegistryCredentials = no_credentials,
         announce: Callable[[str], None] = lambda _url: None,
     ) -> None:
         self.cache_dir = cache_dir
         self.list_tags = list_tags
         self.git_credentials = git_credentials
+        self.registry_credentials = registry_credentials
         self.announce = announce
 
     async def run_once(self, images: ImageAutomation) -> Round:
@@ -105,8 +109,9 @@ class ImageUpdater:
         found: dict[str, list[str]] = {}
         for ref, repo in repositories.items():
             try:
+                credentials = await self.registry_credentials(repo)
                 listed = await asyncio.to_thread(
-                    self.list_tags, repo.image, None, plain_http=repo.plain_http
+                    self.list_tags, repo.image, credentials, plain_http=repo.plain_http
                 )
                 found[ref] = excluded(listed, repo.exclusions, f"ImageRepository {ref}")
             except GitwardError as e:

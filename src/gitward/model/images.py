@@ -46,7 +46,9 @@ class ImageRepo:
     image: str  # host[:port]/path, no tag
     interval: float = 300.0
     plain_http: bool = False  # Flux's spec.insecure: a registry without TLS
-    secret_name: str | None = None  # a docker-registry Secret (username/password)
+    # A Secret in the ImageRepository's namespace with the registry's credentials: a
+    # docker-registry one (.dockerconfigjson), or username and password keys.
+    secret_name: str | None = None
     exclusions: tuple[str, ...] = DEFAULT_EXCLUSIONS
     origin: str = ""
 

@@ -32,7 +32,6 @@ from gitward.spec.application import _Reader, _seconds
 IMAGE_API_VERSIONS = ("image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1")
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 _NOT_YET = {
-    "secretRef": "registry credentials",
     "certSecretRef": "a registry CA",
     "proxySecretRef": "a proxy",
     "serviceAccountName": "image pull secrets of a service account",
@@ -116,12 +115,17 @@ def _repository(namespace: str, name: str, spec: _Reader, origin: str) -> ImageR
     exclusions = spec.strings("exclusionList") if spec.get("exclusionList") else None
     for key in ("timeout", "suspend"):
         spec.get(key)
+    secret = spec.child("secretRef")
+    secret_name = secret.str_("name", required=True) if secret is not None else None
+    if secret is not None:
+        secret.finish()
     return ImageRepo(
         namespace=namespace,
         name=name,
         image=image,
         interval=_seconds(spec, "interval", 300.0),
         plain_http=spec.bool_("insecure"),
+        secret_name=secret_name,
         exclusions=DEFAULT_EXCLUSIONS if exclusions is None else exclusions,
         origin=origin,
     )

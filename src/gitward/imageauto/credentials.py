@@ -1,0 +1,107 @@
+"""Registry credentials of an ImageRepository: its ``secretRef``, as Flux reads it.
+
+Flux's image-reflector-controller takes a docker-registry Secret (type
+``kubernetes.io/dockerconfigjson``, made by ``kubectl create secret docker-registry``)
+from the ImageRepository's namespace and uses the entry of ``auths`` for the image's
+registry host: ``username`` and ``password``, or ``auth`` (base64 of ``user:password``).
+gitward reads the same, in the cluster gitward runs in (its default cluster), and also
+accepts a Secret with plain ``username`` and ``password`` keys (as for Helm and OCI
+sources, docs/sources.md). Read at every round (a rotated token is used at once), kept
+in memory, never logged; a problem is an error on that ImageRepository only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gitward.errors import ConfigError
+from gitward.model import RepoCredentials, ResourceKey
+from gitward.model.images import ImageRepo
+from gitward.ports import Cluster
+
+RegistryCredentials = Callable[[ImageRepo], Awaitable[RepoCredentials | None]]
+DOCKER_CONFIG = ".dockerconfigjson"
+
+
+async def no_credentials(_repo: ImageRepo) -> RepoCredentials | None:
+    return None
+
+
+def from_secrets(cluster: Callable[[], Cluster]) -> RegistryCredentials:
+    """Credentials from each ImageRepository's Secret, read through ``cluster()``."""
+
+    async def read(repo: ImageRepo) -> RepoCredentials | None:
+        if repo.secret_name is None:
+            return None
+        where = f"Secret {repo.namespace}/{repo.secret_name} (ImageRepository {repo.ref})"
+        body = await cluster().get(ResourceKey("", "Secret", repo.namespace, repo.secret_name))
+        if body is None:
+            raise ConfigError(
+                f"{where} does not exist",
+                hint="create it with kubectl create secret docker-registry, in the "
+                "ImageRepository's namespace",
+            )
+        data = body.get("data") or {}
+        return credentials_for(repo.image, data if isinstance(data, dict) else {}, where)
+
+    return read
+
+
+def credentials_for(image: str, data: dict[str, Any], where: str) -> RepoCredentials:
+    """The credentials for ``image``'s registry host in a Secret's ``data``."""
+    if DOCKER_CONFIG in data:
+        return _from_docker_config(_text(data, DOCKER_CONFIG, where), image, where)
+    if "username" in data and "password" in data:
+        return RepoCredentials(
+            username=_text(data, "username", where), password=_text(data, "password", where)
+        )
+    raise ConfigError(
+        f"{where} has neither {DOCKER_CONFIG} nor username and password",
+        hint="make it with kubectl create secret docker-registry",
+    )
+
+
+def _from_docker_config(text: str, image: str, where: str) -> RepoCredentials:
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{where}: {DOCKER_CONFIG} is not JSON ({e.msg})") from e
+    auths = config.get("auths") if isinstance(config, dict) else None
+    host = image.split("/", 1)[0]
+    entry = _entry(auths if isinstance(auths, dict) else {}, host)
+    if entry is None:
+        raise ConfigError(
+            f"{where}: {DOCKER_CONFIG} has no entry for the registry {host}",
+            hint=f"add {host} to its auths (the --docker-server of the Secret)",
+        )
+    username, password = entry.get("username"), entry.get("password")
+    if isinstance(username, str) and isinstance(password, str):
+        return RepoCredentials(username=username, password=password)
+    auth = entry.get("auth")
+    try:
+        user, sep, secret = base64.b64decode(str(auth), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        sep = ""
+    if not sep:
+        raise ConfigError(f"{where}: the auths entry of {host} has no username and password")
+    return RepoCredentials(username=user, password=secret)
+
+
+def _entry(auths: dict[str, Any], host: str) -> dict[str, Any] | None:
+    """The ``auths`` entry for ``host``; keys may be written as URLs (``https://host/v1/``)."""
+    for key, value in auths.items():
+        name = str(key).split("://", 1)[-1].split("/", 1)[0]
+        if name == host and isinstance(value, dict):
+            return value
+    return None
+
+
+def _text(data: dict[str, Any], key: str, where: str) -> str:
+    try:
+        return base64.b64decode(str(data[key]), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as e:
+        raise ConfigError(f"{where}: entry {key} is not base64 text") from e

@@ -60,7 +60,11 @@ class Connections:
         if name not in self.open:
             declared = self.declared.get(name) if name else None
             if name and declared is None:  # never the default in its place
-                raise ConfigError(f"cluster {name!r} is not declared (any more)")
+                raise ConfigError(
+                    f"destination cluster {name!r} is not declared",
+                    hint=f"add a Cluster document (or an Argo CD cluster Secret) named {name!r}, "
+                    "or fix destination.name",
+                )
             w = self.wiring
             connection = compose.connect(
                 w.adapters,

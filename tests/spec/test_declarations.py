@@ -56,7 +56,6 @@ def test_apps_and_clusters_are_read_together() -> None:
             [("a.yaml", app("web")), ("b.yaml", app("web"))],
             "Application 'web' is declared twice: in a.yaml and b.yaml",
         ),
-        ([("a.yaml", app("web", cluster="nowhere"))], "destination cluster 'nowhere'"),
         ([("a.yaml", app("web", ("ghost",)))], "dependsOn names unknown app 'ghost'"),
         (
             [

@@ -25,7 +25,7 @@ import yaml
 
 from gitward.appsets.funcs import TemplateError
 from gitward.appsets.generators import Context, generate, template_data, walk
-from gitward.appsets.model import AppSetSpec, GitGenerator
+from gitward.appsets.model import AppSetSpec, ClustersGenerator, GitGenerator
 from gitward.appsets.templates import merge_template, render_tree
 from gitward.errors import ConfigError, GitwardError
 from gitward.model import AppSpec, RepoCredentials
@@ -74,6 +74,7 @@ class AppSets:
         self.credentials = credentials
         self._last: dict[str, dict[str, AppSpec]] = {}
         self._errors: dict[str, str] = {}
+        self._unmatched: list[str] = []  # clusters generators that select no cluster
         self._preserving: set[str] = set()  # owners whose apps keep their objects
         self._repos: frozenset[str] = frozenset()
 
@@ -82,7 +83,7 @@ class AppSets:
         return await asyncio.to_thread(self._generate, declarations)
 
     def warnings(self) -> list[str]:
-        return [self._errors[name] for name in sorted(self._errors)]
+        return [*(self._errors[name] for name in sorted(self._errors)), *self._unmatched]
 
     def preserves(self, spec: AppSpec) -> bool:
         """True if ``spec``'s objects must stay when the app is removed."""
@@ -104,11 +105,13 @@ class AppSets:
         taken = {name: f"Application {name!r}" for name in declarations.apps}
         result: dict[str, AppSpec] = {}
         self._errors = {}
+        self._unmatched = []
         for name in sorted(declarations.appsets):
             appset = declarations.appsets[name]
+            self._unmatched += _unmatched(appset, declarations.clusters)
             try:
                 apps = expand(appset, ctx_for(appset.go_template))
-                _check(appset, apps, taken, declarations.clusters)
+                _check(apps, taken)
                 self._last[name] = apps
             except GitwardError as e:
                 self._errors[name] = f"ApplicationSet {name} ({appset.origin}): {e}"
@@ -154,24 +157,32 @@ def _contexts(
     return lambda go: Context(clusters, tree, go, server)
 
 
-def _check(
-    appset: AppSetSpec,
-    apps: Mapping[str, AppSpec],
-    taken: Mapping[str, str],
-    clusters: Mapping[str, ClusterSpec],
-) -> None:
-    for name, app in apps.items():
+def _check(apps: Mapping[str, AppSpec], taken: Mapping[str, str]) -> None:
+    """A generated name another app already holds fails the set. An undeclared
+    destination cluster does not: it is an error on that app (gitward.connections)."""
+    for name in apps:
         if name in taken:
             raise ConfigError(
                 f"generates application {name!r}, which {taken[name]} already declares",
                 hint="rename one of them",
             )
-        cluster = app.destination.name
-        if cluster and cluster != "in-cluster" and cluster not in clusters:
-            raise ConfigError(
-                f"application {name!r} targets cluster {cluster!r}, which is not declared",
-                hint="add a Cluster document with that name",
+
+
+def _unmatched(appset: AppSetSpec, clusters: Mapping[str, ClusterSpec]) -> list[str]:
+    """A clusters generator whose selector matches no declared cluster generates nothing:
+    said on the set (a typo in a label must not look like an empty fleet)."""
+    found = []
+    for generator in walk(appset.generators):
+        spec = generator.spec
+        if not isinstance(spec, ClustersGenerator) or spec.selector.empty:
+            continue  # an empty selector always has Argo CD's in-cluster
+        if not any(spec.selector.matches(dict(c.labels)) for c in clusters.values()):
+            found.append(
+                f"ApplicationSet {appset.name} ({appset.origin}): {generator.where}: clusters "
+                f"selector {spec.selector} matches no cluster, so it generates no application"
             )
+            log.warning("%s", found[-1])
+    return found
 
 
 def _server_url(cluster: ClusterSpec) -> str:

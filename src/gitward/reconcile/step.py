@@ -16,6 +16,7 @@ decision.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
@@ -66,13 +67,18 @@ class Round:
 
     item: Item
     spec: AppSpec
-    engine: Engine
+    connect: Callable[[], Engine]  # first used inside the step's error handling
     facts: Facts
     wanted: AppSpec
     revision: Revision | None = None
     look: Look | None = None
     result: SyncResult | None = None
     record_id: int | None = None
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        """The app's cluster; one that is not declared fails this app's step, not serve."""
+        return self.connect()
 
     def learn(self, **changes: object) -> None:
         self.facts = dataclasses.replace(self.facts, **changes)  # type: ignore[arg-type]
@@ -172,7 +178,7 @@ class Reconciler:
             failures=memory.failures,
             failed_at=memory.failed_at,
         )
-        return Round(item, spec, self.engine_for(spec), facts, d.wanted(spec, status))
+        return Round(item, spec, lambda: self.engine_for(spec), facts, d.wanted(spec, status))
 
     def _decide(self, r: Round) -> Decision:
         interval = self.settings.poll_interval

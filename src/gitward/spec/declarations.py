@@ -142,13 +142,9 @@ def _add(table: dict[str, Any], name: str, value: object, origin: str, what: str
 
 
 def _check_references(declarations: Declarations, origins: Mapping[str, str]) -> None:
+    # An undeclared destination cluster is an error on that app alone, when it
+    # reconciles (gitward.connections): the other apps of the revision still deploy.
     for name, app in declarations.apps.items():
-        cluster = app.destination.name
-        if cluster and cluster != "in-cluster" and cluster not in declarations.clusters:
-            raise ConfigError(
-                f"{origins[name]}: destination cluster {cluster!r} is not declared",
-                hint="add a Cluster document with that name",
-            )
         for dependency in app.depends_on:
             if dependency not in declarations.apps:
                 raise ConfigError(f"{origins[name]}: dependsOn names unknown app {dependency!r}")

@@ -214,13 +214,14 @@ class Guard:
 
 def create_ui(ctx: UiContext) -> Starlette:
     """The UI's ASGI app; serve it on its own listener (``serve --ui-listen``)."""
-    from gitward.ui import actions, login, pages  # noqa: PLC0415 - they import Guard
+    from gitward.ui import actions, login, objects, pages  # noqa: PLC0415 - they import Guard
 
     guard = Guard(ctx, templates())
     routes = [
         *login.routes(guard),
         *pages.routes(guard),
         *actions.routes(guard),
+        *objects.routes(guard),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -62,9 +62,14 @@ class LookView:
         return tuple(o for o in self.objects if o.changed)
 
 
+def options(prune: bool | None = None) -> SyncOptions:
+    """How the UI looks: every object dry-run (not the inventory's fast path), nothing written."""
+    return SyncOptions(prune=prune, full_compare=True)
+
+
 async def look(engine: Engine, spec: AppSpec, *, prune: bool | None = None) -> LookView:
     """The app's diff against the cluster, object by object, secrets masked."""
-    planned = await engine.look(spec, SyncOptions(prune=prune, full_compare=True))
+    planned = await engine.look(spec, options(prune))
     return view(planned, spec)
 
 

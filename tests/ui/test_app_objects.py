@@ -115,6 +115,7 @@ def test_a_hand_edit_gives_an_ignore_rule_and_a_patch_for_git(
     drift = page.get_by_test_id("object-drift")
     expect(drift).to_contain_text("/data/value", timeout=WAIT)
     expect(drift).to_contain_text('"by-hand"')
+    ui.shot(page, "object-drawer")
     page.get_by_test_id("drift-/data/value").click()
     rule = page.get_by_test_id("ignore-rule")
     expect(rule).to_contain_text("jsonPointers", timeout=WAIT)

@@ -3,8 +3,9 @@
 One config holds a set per generator kind (list, clusters, git directories, git files,
 matrix, merge); the apps they stamp out must sync their own objects. Removing an
 element (in the config, or a folder in Git followed by a push) removes the app and
-prunes its objects, unless the set preserves them. A broken set is reported on
-``/readyz`` and keeps its apps, while the other sets and ``serve`` carry on.
+prunes its objects, unless the set preserves them. A broken set (an unknown key, a
+missing Git path, two elements making one app name) is reported on ``/readyz`` and
+keeps its apps, while the other sets and ``serve`` carry on.
 """
 
 from __future__ import annotations
@@ -283,8 +284,17 @@ async def test_a_broken_set_is_reported_and_keeps_its_apps_while_others_carry_on
         namespace=namespace,
         repo=repo,
     )
+    twice = appset(
+        "twice",
+        "  - list: {elements: [{item: one}, {item: one}]}\n",
+        f"tw-{{{{.item}}}}-{s}",
+        "list/{{.item}}",
+        namespace=namespace,
+        repo=repo,
+    )
     (running.config / "flaky.yaml").write_text(broken)
     (running.config / "missing.yaml").write_text(missing)
+    (running.config / "twice.yaml").write_text(twice)
     await running.service.reload()
     readyz = await running.api("GET", "/readyz")
 
@@ -292,5 +302,10 @@ async def test_a_broken_set_is_reported_and_keeps_its_apps_while_others_carry_on
     assert "ApplicationSet flaky (flaky.yaml): spec.generators[0] (list element 0): unknown " \
         "template key .itme" in readyz[1]  # fmt: skip
     assert "ApplicationSet missing (missing.yaml): git generator path 'nope/*'" in readyz[1]
+    assert (
+        f"ApplicationSet twice (twice.yaml): application 'tw-one-{s}' is generated twice: "
+        "by spec.generators[0] (list element 0) and by spec.generators[0] (list element 1)"
+    ) in readyz[1]
+    assert f"tw-one-{s}" not in running.controller.apps  # nothing from a set that fails
     assert {f"ok-one-{s}", f"fl-two-{s}"} <= set(running.controller.apps)  # kept
     assert await configmaps(cluster, namespace, ["list-two"]) == {"list-two"}

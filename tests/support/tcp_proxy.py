@@ -78,11 +78,19 @@ class FaultyProxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
 
     async def _shutdown(self) -> None:
+        """Stop listening, reset every connection and end every connection's task, so
+        nothing is left pending when the loop closes (a task destroyed pending would hold
+        its sockets open, and its coroutine would fail later, in another test)."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
         self._reset_all()
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
@@ -111,18 +119,22 @@ class FaultyProxy:
         if self.mode in ("reset", "refuse"):
             _reset(writer)
             return
+        self._writers.add(writer)
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            _reset(writer)
-            return
-        self._writers |= {writer, up_writer}
-        try:
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-        finally:
-            for w in (writer, up_writer):
-                self._writers.discard(w)
-                w.transport.abort()
+            try:
+                up_reader, up_writer = await asyncio.open_connection(*self.target)
+            except OSError:
+                _reset(writer)
+                return
+            self._writers.add(up_writer)
+            try:
+                await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            finally:
+                self._writers.discard(up_writer)
+                up_writer.transport.abort()
+        finally:  # also when the proxy closes and cancels this task
+            self._writers.discard(writer)
+            writer.transport.abort()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):

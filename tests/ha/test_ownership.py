@@ -83,6 +83,10 @@ async def test_a_sync_in_flight_keeps_every_other_writer_out(
                 pytest.fail("two writers")
         assert await one.ownership().release() == []  # in a sync: not released yet
     assert await one.ownership().release(keep=["api"]) == ["web"]
+    with pytest.raises(NotOwnerError, match="not taken over"):  # a sync never takes an app
+        async with two.ownership().hold("web", frozenset({"r2"}), clock.wall() + DURATION):
+            pytest.fail("synced an app nobody adopted")
+    await two.ownership().adopt("web", frozenset({"r2"}), clock.wall() + DURATION)
     async with two.ownership().hold("web", frozenset({"r2"}), clock.wall() + DURATION) as epoch:
         assert epoch == 1  # a released app is new again
 

@@ -67,6 +67,9 @@ class MemoryOwners:
     async def release(self, keep: Collection[str] = ()) -> list[str]:
         return []
 
+    async def owned(self) -> set[str]:
+        return set(APPS)  # the store agrees with every replica here
+
     async def queue_trigger(self, app: str, trigger: str, actor: str) -> None:
         return None
 

@@ -123,6 +123,10 @@ class Replica:
         try:
             async with self._owners.hold(app, self.members, self.lease.expires) as epoch:
                 yield epoch
+        except NotOwnerError:
+            self.adopted.discard(app)  # the store says otherwise: the loop adopts it again
+            self._wake.set()
+            raise
         finally:
             self._active -= 1
             if not self._active:
@@ -286,10 +290,28 @@ class Replica:
         released = await self._owners.release(keep=mine)  # those a sync holds: next time
         if released:
             log.info("released %d apps to other replicas", len(released))
+        if self.adopted:  # as the store has it: see _recheck
+            self._recheck(await self._owners.owned())
         waiting = [e for app in sorted(mine - self.adopted) if (e := await self._adopt(app))]
         if waiting and waiting[0] != self._waiting:
             log.info("%d apps not taken over yet: %s", len(waiting), waiting[0])
         self._waiting = waiting[0] if waiting else ""
+
+    def _recheck(self, owned: set[str]) -> None:
+        """Forget the apps the store no longer gives this replica, so that they are
+        adopted again. Under load a renewal can come late enough for the others to see
+        this replica's Lease expire, take its apps and, once the Lease is renewed, let
+        them go again, all between two looks of this replica: without this the apps
+        would stay without an owner in the store."""
+        lost = self.adopted - owned
+        if lost:
+            log.warning(
+                "%d apps were taken while this replica's Lease looked expired; taking them "
+                "back: %s",
+                len(lost),
+                ", ".join(sorted(lost)[:5]),
+            )
+            self.adopted -= lost
 
     async def _adopt(self, app: str) -> str:
         """Take ``app`` over; returns why not ("" once taken)."""

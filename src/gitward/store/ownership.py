@@ -76,7 +76,7 @@ class Ownership:
         try:
             with translated(f"lock {app} for a sync", self._target.display):
                 await conn.begin()
-            taken = await self._take(conn, app, members, expires)
+            taken = await self._take(conn, app, members, expires, insert=False)
             yield taken.epoch
         finally:
             try:
@@ -100,6 +100,12 @@ class Ownership:
                 delete(app_owner).where(app_owner.c.app.in_(locked)).returning(app_owner.c.app)
             )
             return sorted(result.scalars())
+
+    async def owned(self) -> set[str]:
+        """The apps the store gives this replica now."""
+        mine = select(app_owner.c.app).where(app_owner.c.replica == self.me)
+        async with self._begin("list this replica's apps") as conn:
+            return set((await conn.execute(mine)).scalars())
 
     async def owners(self) -> dict[str, str]:
         """Every app's owner in the store, for tests, benchmarks and the CLI."""
@@ -173,10 +179,20 @@ class Ownership:
     # ---------------------------------------------------------------- helpers
 
     async def _take(
-        self, conn: AsyncConnection, app: str, members: frozenset[str], expires: float
+        self,
+        conn: AsyncConnection,
+        app: str,
+        members: frozenset[str],
+        expires: float,
+        *,
+        insert: bool = True,
     ) -> Taken:
         at = self._now()
         row = await self._locked_row(conn, app)
+        if row is None and not insert:
+            # Only adopt inserts: a row inserted in a sync's long transaction would stay
+            # unseen by the others, and their adopt's INSERT would wait for the whole sync.
+            raise NotOwnerError(f"{app}: not taken over (no owner in the store)", retry_after=RETRY)
         until = datetime.fromtimestamp(expires, at.tzinfo)
         if row is not None and row.replica == self.me:
             await conn.execute(

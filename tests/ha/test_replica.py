@@ -14,6 +14,7 @@ from gitward.errors import NotOwnerError
 from gitward.ha import lease
 from gitward.ha.assign import owner
 from gitward.ha.replica import HaSettings, Hooks, Replica
+from gitward.store.errors import StoreError
 from tests.store.conftest import FakeClock
 
 APPS = [f"app-{i}" for i in range(12)]
@@ -55,6 +56,7 @@ class MemoryOwners:
     def __init__(self) -> None:
         self.rows: dict[str, str] = {}
         self.held: list[str] = []
+        self.queued: list[tuple[str, str, str]] = []
 
     async def adopt(self, app: str, members: frozenset[str], expires: float) -> Taken:
         return Taken()
@@ -74,7 +76,7 @@ class MemoryOwners:
         return None
 
     async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
-        return []
+        return [t for t in self.queued if t[0] in set(apps)]
 
     async def announce(self) -> None:
         return None
@@ -131,3 +133,32 @@ async def test_a_lease_taken_by_hand_stops_every_sync_at_once() -> None:
 
     assert not any(me.owns(a) for a in APPS)
     assert owners.held == []
+
+
+async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_tick() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    heard: list[tuple[str, str, str]] = []
+    failures = [StoreError("store: cannot read the status of app-0", transient=True)]
+
+    async def triggered(app: str, trigger: str, actor: str) -> None:
+        if failures:
+            raise failures.pop()  # PostgreSQL restarting: the status cannot be read
+        heard.append((app, trigger, actor))
+
+    me = Replica(
+        HaSettings("r1", "ns", 15.0),
+        lambda: leases,
+        owners,
+        FakeClock(),
+        Hooks(lambda: APPS, ignore, triggered),
+    )
+    await me.lease.renew(leases)
+    await me._refresh()
+    owners.queued = [("app-0", "webhook", "webhook:github"), ("app-1", "manual", "alice")]
+    await me._tick()  # takes them from the store: their rows are gone
+
+    with pytest.raises(StoreError):
+        await me._deliver()
+    await me._deliver()
+
+    assert heard == owners.queued

@@ -58,6 +58,17 @@ class Hooks:
     triggered: Callable[[str, str, str], Awaitable[None]]  # a queued (app, trigger, actor)
 
 
+@dataclass(frozen=True)
+class Note:
+    """One thing the controller must hear: an app taken over (``trigger`` None), or a
+    trigger another replica queued for it."""
+
+    app: str
+    trigger: str | None = None
+    actor: str = ""
+    finish: bool = False
+
+
 class Replica:
     def __init__(
         self,
@@ -91,6 +102,7 @@ class Replica:
         self._triggers_due = True
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._inbox: list[Note] = []  # what the controller must still hear, oldest first
         self.problem = ""  # why this replica syncs nothing now, for /readyz and logs
         self._waiting = ""  # why the first app not yet taken over is not, as last logged
 
@@ -214,20 +226,21 @@ class Replica:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._sleep())
             self._wake.clear()
-            try:
-                await self._tick()
-            except GitwardError as e:
-                log.warning("high availability: %s", e)
-                self.problem = e.message
-            except Exception:  # a bug must not stop the heartbeat; it is logged
-                log.exception("high availability: the replica loop failed")
+            for step in (self._tick, self._deliver):  # one failing does not hold the other
+                try:
+                    await step()
+                except GitwardError as e:
+                    log.warning("high availability: %s", e)
+                    self.problem = e.message
+                except Exception:  # a bug must not stop the heartbeat; it is logged
+                    log.exception("high availability: the replica loop failed")
 
     def _sleep(self) -> float:
         now_m, now_w = self._clock.monotonic(), self._clock.wall()
         until = [self._checked + self.settings.renew_every - now_m]
         if self._next_expiry is not None:
             until.append(self._next_expiry - now_w + 0.05)
-        if self._pending():
+        if self._pending() or self._inbox:
             until.append(RETRY)
         return max(0.01, min(until))
 
@@ -238,7 +251,7 @@ class Replica:
             if problem:
                 self._lost(problem)
                 return
-            self._refresh_due = True
+            self._refresh_due = self._triggers_due = True  # a NOTIFY may have been missed
         now = self._clock.wall()
         if (
             self._refresh_due
@@ -249,8 +262,22 @@ class Replica:
             await self._refresh()
         if self._triggers_due and self.adopted:
             self._triggers_due = False
-            for app, trigger, actor in await self._owners.take_triggers(sorted(self.adopted)):
-                await self._hooks.triggered(app, trigger, actor)
+            taken = await self._owners.take_triggers(sorted(self.adopted))
+            self._inbox += [Note(app, trigger, actor) for app, trigger, actor in taken]
+
+    async def _deliver(self) -> None:
+        """Tell the controller of the apps taken over and the triggers taken from the
+        store. The triggers' rows are gone once taken, and the controller reads the store
+        to hear them (a pin, a suspension): when that read fails (PostgreSQL restarting),
+        the rest waits for the next tick instead of being lost."""
+        while self._inbox:
+            note = self._inbox[0]
+            if note.app in self.adopted:  # else it moved on: its new owner refreshes it
+                if note.trigger is None:
+                    await self._hooks.gained(note.app, note.finish)
+                else:
+                    await self._hooks.triggered(note.app, note.trigger, note.actor)
+            self._inbox.pop(0)
 
     # ------------------------------------------------------------------ the Lease
 
@@ -276,6 +303,7 @@ class Replica:
 
     async def _refresh(self) -> None:
         """Members from the Leases; apps released and adopted as hashing now says."""
+        self._next_expiry = None  # a failed LIST waits for the next tick, never spins
         leases = await self._leases.list()
         now = self._clock.wall()
         members = lease.live_members(leases, now)
@@ -327,7 +355,7 @@ class Replica:
                 ", ".join(map(str, taken.interrupted)),
             )
         self._triggers_due = True
-        await self._hooks.gained(app, taken.finish)
+        self._inbox.append(Note(app, finish=taken.finish))
         return ""
 
     # ------------------------------------------------------------------ notifications

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2 as httpx
 import psycopg
@@ -26,6 +27,7 @@ from tests.support.serve_process import ServeProcess
 from tests.support.waiting import eventually_sync
 
 SECRET = b"ha-webhook-secret"
+T = TypeVar("T")
 
 
 def configmap(app: str, value: str) -> str:
@@ -42,6 +44,7 @@ class Replicas:
     apps: list[str]
     duration: float = 6.0
     procs: dict[str, ServeProcess] = field(default_factory=dict)
+    kubeconfigs: dict[str, str] = field(default_factory=dict)  # replicas not run as admin
 
     def write_revision(self, value: str, only: list[str] | None = None) -> str:
         self.repo.write({f"apps/{a}/cm.yaml": configmap(a, value) for a in only or self.apps})
@@ -63,7 +66,7 @@ class Replicas:
             home.mkdir(exist_ok=True)
             self.procs[rid] = ServeProcess(
                 home,
-                self.kubeconfig,
+                self.kubeconfigs.get(rid, self.kubeconfig),
                 config,
                 extra=[
                     "--ha",
@@ -106,6 +109,15 @@ class Replicas:
 
     def owners(self) -> dict[str, str]:
         return {str(r[0]): str(r[1]) for r in self.query("SELECT app, replica FROM app_owner")}
+
+    def misowned(self, wanted: dict[str, str]) -> dict[str, tuple[str | None, str | None]]:
+        """Apps whose owner in the store is not the wanted one: (found, wanted)."""
+        found = self.owners()
+        return {
+            app: (found.get(app), wanted.get(app))
+            for app in sorted(set(found) | set(wanted))
+            if found.get(app) != wanted.get(app)
+        }
 
     def expected_owners(self, members: list[str]) -> dict[str, str]:
         return {a: str(owner(a, members)) for a in self.apps}
@@ -178,8 +190,11 @@ def overlapping(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return found
 
 
-def timed(what: str, check: Any, timeout: float = 120) -> float:
-    """Seconds until ``check()`` is true (polled), for the measured figures."""
+def timed(
+    what: str, observe: Callable[[], T], until: Callable[[T], bool], timeout: float = 120
+) -> float:
+    """Seconds until ``until(observe())`` holds (polled), for the measured figures; a
+    timeout shows what was observed last."""
     started = time.monotonic()
-    eventually_sync(check, bool, what=what, timeout=timeout)
+    eventually_sync(observe, until, what=what, timeout=timeout)
     return time.monotonic() - started

@@ -47,6 +47,7 @@ class LeaseHolder:
         self._stop = threading.Event()
         self._soon = threading.Event()
         self._thread: threading.Thread | None = None
+        self._refusal = ""  # why the API server refuses this replica's credentials, if it does
 
     @property
     def name(self) -> str:
@@ -72,16 +73,42 @@ class LeaseHolder:
         try:
             written = await leases.write(body, create=step is lease.Step.CREATE)
         except KubeError as e:
+            if e.status in (401, 403):
+                self._refused(e)
+                return
             if e.status in (404, 409):  # changed or deleted since read: read, plan again
                 self.own = await leases.get(self.name)
                 self._soon.set()
             log.warning("renewing Lease %s failed: %s", self.name, e.message)
             return
+        if self._refusal:
+            log.info("the API server accepts replica %s's credentials again", self.me)
+            self._refusal = ""
         if step is lease.Step.TAKE or not self.valid():
             log.info("replica %s holds Lease %s", self.me, written.name)
         self.own = written
         self.valid_until = started + self.duration
         self.expires = now + self.duration
+
+    def _refused(self, e: KubeError) -> None:
+        """401/403: no renewal can succeed until someone renews the credentials or the
+        rights (a pod's projected token is re-read when it rotates). Nothing this replica
+        writes would be accepted either, so it stops syncing now rather than at expiry;
+        the others take its apps when the Lease expires."""
+        cause = (
+            "the token expired or was revoked"
+            if e.status == 401
+            else "its RBAC rules no longer allow it"
+        )
+        why = (
+            f"the API server refuses replica {self.me}'s credentials for Lease {self.name} "
+            f"(HTTP {e.status}: {cause}); it syncs nothing until they are renewed"
+        )
+        if why != self._refusal:
+            log.error("%s: %s", why, e.message)
+            self._refusal = why
+        self.lose()
+        self._on_lost(why)
 
     # ------------------------------------------------------------------ the thread
 

@@ -84,12 +84,27 @@ class Replicas:
                     "4",
                 ],
             )
-        for rid in ids:  # start together: each waits for its own /readyz below
-            self.procs[rid].start(timeout=300)  # a loaded machine: a start takes minutes
+        for rid in ids:  # start together: a start takes minutes on a loaded machine
+            self.procs[rid].launch()
+        for rid in ids:
+            self.procs[rid].wait_ready(timeout=300)
 
     def stop_all(self) -> None:
+        """SIGTERM to every replica at once, then wait (SIGKILL after 30 s) for each: one
+        that hangs must not leave the others running into the next test (their inventory
+        ConfigMaps share names with the next test's apps)."""
         for proc in self.procs.values():
-            proc.stop()
+            proc.terminate()
+        failed: list[BaseException] = []
+        for proc in self.procs.values():
+            try:
+                proc.stop()
+            except BaseException as e:  # a test timeout too: stop the others, then raise
+                failed.append(e)
+                if proc.proc is not None:
+                    proc.proc.kill()
+        if failed:
+            raise failed[0]
 
     def live(self) -> list[str]:
         return sorted(r for r, p in self.procs.items() if p.proc and p.proc.poll() is None)

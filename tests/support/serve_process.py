@@ -68,11 +68,17 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting (several start side by side)."""
         with self.log.open("ab") as log:  # the child keeps its own handle
             self.proc = subprocess.Popen(
                 self.cmd, env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL
             )
 
+    def wait_ready(self, timeout: float = 120.0) -> None:
         def ready() -> int | str:
             assert self.proc is not None
             if self.proc.poll() is not None:
@@ -113,6 +119,11 @@ class ServeProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting (several stop side by side; then :meth:`stop`)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

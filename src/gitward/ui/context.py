@@ -31,3 +31,5 @@ class UiContext:
     clock: Callable[[], float] = time.monotonic
     min_interval: float = 0.5  # seconds between two live messages to one tab
     keepalive: float = 15.0
+    # (repository, commit) -> the commit's subject, for the list (gitward.ui.commits)
+    subjects: Callable[[str, str | None], str] = lambda repo, sha: ""

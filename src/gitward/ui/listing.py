@@ -22,7 +22,8 @@ from gitward.model.history import AppStatus
 
 PAGE_SIZES = (25, 50, 100, 200)
 SORTS = ("name", "sync", "health", "project", "cluster", "updated")
-FILTERS = ("sync", "health", "project", "cluster", "namespace")
+FILTERS = ("sync", "health", "project", "cluster", "namespace")  # each has a menu
+KEYED = (*FILTERS, "app")  # exact-match filters: those, and one app's rows on every cluster
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Row:
     suspended: bool
     labels: tuple[tuple[str, str], ...]
     updated: datetime | None
+    app: str = ""  # the declared app: ``web`` for its instance ``web.east`` on cluster east
+    commit: str = ""  # the live commit's subject (first line of its message)
     search: str = field(default="", repr=False)  # lower-case haystack for the text search
 
     @property
@@ -54,8 +57,17 @@ class Row:
         return self.health in ("Degraded", "Missing") or self.sync == "OutOfSync"
 
 
-def row(spec: AppSpec, status: AppStatus) -> Row:
-    """The row of one app from its declaration and its latest status."""
+def declared_app(spec: AppSpec) -> str:
+    """The app a row belongs to: an instance ``<app>.<cluster>`` of a fleet app (one row
+    per app x cluster, docs/fleet.md) belongs to ``<app>``; any other app to itself."""
+    owner = spec.owner or ""
+    if owner.startswith("Application/") and spec.name.startswith(owner[12:] + "."):
+        return owner[12:]
+    return spec.name
+
+
+def row(spec: AppSpec, status: AppStatus, commit: str = "") -> Row:
+    """The row of one app from its declaration, its latest status, its commit's subject."""
     message = status.health.message or next((c.message for c in status.conditions if c.message), "")
     cluster = spec.destination.name or "in-cluster"
     labels = spec.labels
@@ -73,9 +85,11 @@ def row(spec: AppSpec, status: AppStatus) -> Row:
         suspended=status.suspended or spec.suspend,
         labels=labels,
         updated=status.updated_at,
+        app=declared_app(spec),
+        commit=commit,
     )
     haystack = " ".join([spec.name, spec.project, cluster, made.namespace, spec.source.repo_url])
-    haystack += " " + " ".join(f"{k}={v}" for k, v in labels) + " " + message
+    haystack += " " + " ".join(f"{k}={v}" for k, v in labels) + " " + message + " " + commit
     return replace(made, search=haystack.lower())
 
 
@@ -89,6 +103,7 @@ class Query:
     project: str = ""
     cluster: str = ""
     namespace: str = ""
+    app: str = ""
     labels: tuple[tuple[str, str], ...] = ()  # "team=a,tier=web": every pair must match
     sort: str = "name"
     desc: bool = False
@@ -107,7 +122,7 @@ class Query:
             desc=params.get("desc") == "1",
             page=max(1, _int(params.get("page"), 1)),
             size=size if size in PAGE_SIZES else 50,
-            **{f: params.get(f, "").strip()[:100] for f in FILTERS},
+            **{f: params.get(f, "").strip()[:100] for f in KEYED},
         )
 
     def params(self, **changes: object) -> str:
@@ -115,7 +130,7 @@ class Query:
         q = replace(self, **changes)  # type: ignore[arg-type]
         pairs = {
             "q": q.text,
-            **{f: getattr(q, f) for f in FILTERS},
+            **{f: getattr(q, f) for f in KEYED},
             "labels": ",".join(f"{k}={v}" for k, v in q.labels),
             "sort": "" if q.sort == "name" else q.sort,
             "desc": "1" if q.desc else "",
@@ -143,7 +158,7 @@ def _int(text: str | None, default: int) -> int:
 
 def matches(r: Row, q: Query) -> bool:
     """True if ``r`` passes every filter of ``q`` (an empty filter passes all)."""
-    for name in FILTERS:
+    for name in KEYED:
         wanted = getattr(q, name)
         if wanted and getattr(r, name) != wanted:
             return False

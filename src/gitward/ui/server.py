@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from gitward.api.listener import Listener
@@ -17,7 +18,9 @@ from gitward.api.server import ApiContext
 from gitward.model import AppSpec
 from gitward.reconcile.pipeline import Engine
 from gitward.spec.declarations import Declarations
+from gitward.toolchain import default_cache_dir
 from gitward.ui.app import create_ui
+from gitward.ui.commits import CommitSubjects
 from gitward.ui.context import UiContext
 from gitward.ui.live import Changes
 from gitward.ui.oidc import Oidc, OidcSettings
@@ -31,6 +34,8 @@ class _ServeSettings(Protocol):
     def config(self) -> object: ...
     @property
     def poll_interval(self) -> float: ...
+    @property
+    def cache_dir(self) -> Path | None: ...
 
 
 class _Clock(Protocol):
@@ -68,6 +73,8 @@ class UiServer:
         engine_for: Callable[[AppSpec], Engine],
         about: Callable[[], dict[str, Any]],
         clock: Callable[[], float],
+        *,
+        git_cache: Path | None = None,
     ) -> None:
         self.settings = settings
         self.context = UiContext(
@@ -78,6 +85,7 @@ class UiServer:
             about=about,
             oidc=Oidc(settings.oidc, clock) if settings.oidc else None,
             clock=clock,
+            subjects=CommitSubjects(git_cache),
         )
         self.port = settings.port
         self._listener: Listener | None = None
@@ -90,7 +98,15 @@ class UiServer:
             s = service.settings
             return about(service.declarations, service.config_revision, s.config, s.poll_interval)
 
-        ui = cls(settings, api, service.engine_for, settings_page, service.clock.monotonic)
+        git_cache = (service.settings.cache_dir or default_cache_dir()) / "git"
+        ui = cls(
+            settings,
+            api,
+            service.engine_for,
+            settings_page,
+            service.clock.monotonic,
+            git_cache=git_cache,
+        )
         await ui.start()
         return ui
 

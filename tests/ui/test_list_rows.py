@@ -1,0 +1,130 @@
+"""The Applications list's rows in Chromium: one row per app x cluster, and the commit.
+
+A fleet app (``spec.targets``) deployed to two clusters (the dev control plane, and the
+same control plane declared again as cluster ``east``) shows one row per cluster, each
+naming its app and cluster, and a link to every cluster of that app; every row shows
+the live commit's short SHA and subject (markup in it shown as text), the text search
+finds a commit subject, and a new commit changes the subject live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from gitward.devcluster import ClusterState
+from tests.engine.conftest import GitRepo
+from tests.fleet.conftest import cluster_doc
+from tests.ui.conftest import Ui, start_ui
+from tests.ui.test_pages import config_map
+
+pytestmark = pytest.mark.cluster
+
+SUBJECT = "release <b>one</b> & more"
+
+
+def fleet_app(repo: GitRepo, namespace: str) -> str:
+    return f"""apiVersion: gitward.dev/v1alpha1
+kind: Application
+metadata: {{name: web}}
+spec:
+  source: {{repoURL: '{repo.path}', path: web, targetRevision: main}}
+  destination: {{namespace: {namespace}}}
+  syncPolicy: {{automated: {{prune: true}}}}
+  targets:
+    - {{clusterName: in-cluster, kustomize: {{dir: home}}}}
+    - {{clusterName: east, kustomize: {{dir: east}}}}
+"""
+
+
+def plain_app(repo: GitRepo, namespace: str) -> str:
+    return f"""apiVersion: gitward.dev/v1alpha1
+kind: Application
+metadata: {{name: solo}}
+spec:
+  source: {{repoURL: '{repo.path}', path: solo, targetRevision: main}}
+  destination: {{namespace: {namespace}}}
+  syncPolicy: {{automated: {{prune: true}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def ui(
+    tmp_path_factory: pytest.TempPathFactory, control_plane: ClusterState, module_namespace: str
+) -> Iterator[Ui]:
+    tmp = tmp_path_factory.mktemp("ui-rows")
+    repo = GitRepo(tmp / "repo")
+    repo.write(
+        {
+            "web/home/cm.yaml": config_map("web-home", "1"),
+            "web/east/cm.yaml": config_map("web-east", "1"),
+            "solo/cm.yaml": config_map("solo", "1"),
+        }
+    )
+    repo.commit(f"{SUBJECT}\n\nthe body is not shown")
+    declarations = {
+        "clusters.yaml": cluster_doc("east", str(control_plane.kubeconfig)),
+        "web.yaml": fleet_app(repo, module_namespace),
+        "solo.yaml": plain_app(repo, module_namespace),
+    }
+    running = start_ui(tmp, control_plane, repo, module_namespace, declarations=declarations)
+    running.serve.wait(
+        "/api/v1/applications",
+        lambda body: (
+            {a["name"]: a["syncState"] for a in body["items"]}
+            == {"web.in-cluster": "Synced", "web.east": "Synced", "solo": "Synced"}
+        ),
+        timeout=120,
+    )
+    yield running
+    running.serve.stop()
+
+
+def test_an_app_on_two_clusters_has_one_row_per_cluster(ui: Ui, page: Page) -> None:
+    ui.login(page)
+    rows = page.locator("table.apps tbody tr")
+    expect(rows).to_have_count(3)
+    home, east = rows.filter(has_text="web.in-cluster"), rows.filter(has_text="web.east")
+    expect(home.get_by_test_id("of-app")).to_have_text("web on in-cluster")
+    expect(east.get_by_test_id("of-app")).to_have_text("web on east")
+    expect(east.locator("td").nth(4)).to_have_text("east")  # the Cluster column
+    expect(rows.filter(has_text="solo").get_by_test_id("of-app")).to_have_count(0)
+
+    east.get_by_test_id("of-app").click()  # every cluster of web, and nothing else
+    expect(page).to_have_url(f"{ui.base}/?app=web")
+    expect(rows).to_have_count(2)
+    assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.app)")) == [
+        "web.east",
+        "web.in-cluster",
+    ]
+    page.get_by_role("link", name="Show every app").click()
+    expect(rows).to_have_count(3)
+
+
+def test_each_row_shows_its_commit_and_the_search_finds_it(ui: Ui, page: Page) -> None:
+    sha = ui.repo.git("rev-parse", "HEAD")
+    ui.login(page)
+    solo = page.locator('tr[data-app="solo"]')
+    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12])
+    expect(solo.get_by_test_id("commit")).to_have_text(SUBJECT)  # markup shown as text
+    assert page.locator("td.rev b").count() == 0
+
+    page.get_by_role("searchbox").fill("one</b> & more")
+    expect(page.locator("table.apps tbody tr")).to_have_count(3)
+    page.get_by_role("searchbox").fill("no-commit-says-this")
+    expect(page.locator("table.apps tbody tr")).to_have_count(0)
+
+
+def test_a_new_commit_changes_the_subject_live(ui: Ui, page: Page) -> None:
+    ui.login(page)
+    solo = page.locator('tr[data-app="solo"]')
+    expect(solo.get_by_test_id("commit")).to_have_text(SUBJECT)
+    page.evaluate("() => { window.__sameDocument = true; }")
+    ui.repo.write({"solo/cm.yaml": config_map("solo", "2")})
+    sha = ui.repo.commit("solo: value 2")
+    assert ui.serve.request("POST", "/api/v1/applications/solo/refresh").status_code == 202
+    expect(solo.get_by_test_id("commit")).to_have_text("solo: value 2", timeout=120_000)
+    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12])
+    assert page.evaluate("() => window.__sameDocument === true")  # no reload

@@ -21,6 +21,7 @@ from tests.ui.conftest import Ui, start_ui
 from tests.ui.test_pages import config_map
 
 pytestmark = pytest.mark.cluster
+WAIT = 30_000  # ms: a loaded machine; expect() returns as soon as the page shows it
 
 SUBJECT = "release <b>one</b> & more"
 
@@ -85,46 +86,48 @@ def ui(
 def test_an_app_on_two_clusters_has_one_row_per_cluster(ui: Ui, page: Page) -> None:
     ui.login(page)
     rows = page.locator("table.apps tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(3, timeout=WAIT)
     home, east = rows.filter(has_text="web.in-cluster"), rows.filter(has_text="web.east")
-    expect(home.get_by_test_id("of-app")).to_have_text("web on in-cluster")
-    expect(east.get_by_test_id("of-app")).to_have_text("web on east")
-    expect(east.locator("td").nth(4)).to_have_text("east")  # the Cluster column
-    expect(rows.filter(has_text="solo").get_by_test_id("of-app")).to_have_count(0)
+    expect(home.get_by_test_id("of-app")).to_have_text("web on in-cluster", timeout=WAIT)
+    expect(east.get_by_test_id("of-app")).to_have_text("web on east", timeout=WAIT)
+    expect(east.locator("td").nth(5)).to_have_text("east", timeout=WAIT)  # the Cluster column
+    expect(rows.filter(has_text="solo").get_by_test_id("of-app")).to_have_count(0, timeout=WAIT)
 
     east.get_by_test_id("of-app").click()  # every cluster of web, and nothing else
-    expect(page).to_have_url(f"{ui.base}/?app=web")
-    expect(rows).to_have_count(2)
+    expect(page).to_have_url(f"{ui.base}/?app=web", timeout=WAIT)
+    expect(rows).to_have_count(2, timeout=WAIT)
     assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.app)")) == [
         "web.east",
         "web.in-cluster",
     ]
     page.get_by_role("link", name="Show every app").click()
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(3, timeout=WAIT)
 
 
 def test_each_row_shows_its_commit_and_the_search_finds_it(ui: Ui, page: Page) -> None:
     sha = ui.repo.git("rev-parse", "HEAD")
     ui.login(page)
     solo = page.locator('tr[data-app="solo"]')
-    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12])
-    expect(solo.get_by_test_id("commit")).to_have_text(SUBJECT)  # markup shown as text
+    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12], timeout=WAIT)
+    expect(solo.get_by_test_id("commit")).to_have_text(
+        SUBJECT, timeout=WAIT
+    )  # markup shown as text
     assert page.locator("td.rev b").count() == 0
 
     page.get_by_role("searchbox").fill("one</b> & more")
-    expect(page.locator("table.apps tbody tr")).to_have_count(3)
+    expect(page.locator("table.apps tbody tr")).to_have_count(3, timeout=WAIT)
     page.get_by_role("searchbox").fill("no-commit-says-this")
-    expect(page.locator("table.apps tbody tr")).to_have_count(0)
+    expect(page.locator("table.apps tbody tr")).to_have_count(0, timeout=WAIT)
 
 
 def test_a_new_commit_changes_the_subject_live(ui: Ui, page: Page) -> None:
     ui.login(page)
     solo = page.locator('tr[data-app="solo"]')
-    expect(solo.get_by_test_id("commit")).to_have_text(SUBJECT)
+    expect(solo.get_by_test_id("commit")).to_have_text(SUBJECT, timeout=WAIT)
     page.evaluate("() => { window.__sameDocument = true; }")
     ui.repo.write({"solo/cm.yaml": config_map("solo", "2")})
     sha = ui.repo.commit("solo: value 2")
     assert ui.serve.request("POST", "/api/v1/applications/solo/refresh").status_code == 202
     expect(solo.get_by_test_id("commit")).to_have_text("solo: value 2", timeout=120_000)
-    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12])
+    expect(solo.get_by_test_id("revision")).to_have_text(sha[:12], timeout=WAIT)
     assert page.evaluate("() => window.__sameDocument === true")  # no reload

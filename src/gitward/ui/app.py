@@ -214,7 +214,7 @@ class Guard:
 
 def create_ui(ctx: UiContext) -> Starlette:
     """The UI's ASGI app; serve it on its own listener (``serve --ui-listen``)."""
-    from gitward.ui import actions, login, objects, pages  # noqa: PLC0415 - they import Guard
+    from gitward.ui import actions, bulk, login, objects, pages  # noqa: PLC0415 - import Guard
 
     guard = Guard(ctx, templates())
     routes = [
@@ -222,6 +222,7 @@ def create_ui(ctx: UiContext) -> Starlette:
         *pages.routes(guard),
         *actions.routes(guard),
         *objects.routes(guard),
+        *bulk.routes(guard),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)

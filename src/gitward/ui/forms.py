@@ -30,5 +30,13 @@ async def form(request: Request) -> dict[str, str]:
         body = await read_body(request, MAX_FORM_BYTES)
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         fields = dict(reversed(pairs))
+        request.state.form_pairs = pairs
     request.state.form = fields
     return fields
+
+
+async def form_values(request: Request, key: str) -> list[str]:
+    """Every value of field ``key`` in order (checkboxes of one name: the bulk actions)."""
+    await form(request)
+    pairs: list[tuple[str, str]] = getattr(request.state, "form_pairs", [])
+    return [v for k, v in pairs if k == key]

@@ -21,6 +21,7 @@ from gitward.errors import GitwardError
 from gitward.model.history import AuditEntry
 from gitward.ui import details, listing
 from gitward.ui.app import Guard
+from gitward.ui.bulk import VERBS
 from gitward.ui.live import coalesce
 from gitward.ui.sessions import COOKIE, Session
 from gitward.ui.table import AppTable
@@ -70,13 +71,17 @@ class Pages:
 
     async def apps(self, request: Request, session: Session) -> Response:
         page = self.page_of(request, session)
+        projects = {r.project for r in page.rows}
+        values: dict[str, Any] = {
+            "page": page,
+            "q": page.query,
+            "row_html": self.row_html,
+            # the bulk buttons this person may use on some row of the page
+            "bulk": [v for v in VERBS if any(self.guard.may(session, v, p) for p in projects)],
+        }
         if request.headers.get("hx-target") != "list":
-            return self.guard.render(
-                request, "apps.html", session, page=page, q=page.query, row_html=self.row_html
-            )
-        response = self.guard.render(
-            request, "_list.html", session, page=page, q=page.query, row_html=self.row_html
-        )
+            return self.guard.render(request, "apps.html", session, **values)
+        response = self.guard.render(request, "_list.html", session, **values)
         params = page.query.params()  # the canonical deep link, without empty filters
         response.headers["HX-Push-Url"] = f"/?{params}" if params else "/"
         return response

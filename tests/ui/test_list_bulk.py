@@ -57,15 +57,18 @@ def ui(
         declarations=declarations,
         extra=("--roles", str(roles)),
     )
-    running.serve.wait(
-        "/api/v1/applications",
-        lambda body: (
-            {a["name"]: a["syncState"] for a in body["items"]} == dict.fromkeys(APPS, "OutOfSync")
-        ),
-        timeout=120,
-    )
-    yield running
-    running.serve.stop()
+    try:
+        running.serve.wait(
+            "/api/v1/applications",
+            lambda body: (
+                {a["name"]: a["syncState"] for a in body["items"]}
+                == dict.fromkeys(APPS, "OutOfSync")
+            ),
+            timeout=300,
+        )
+        yield running
+    finally:  # also when the apps never get there: no serve left running
+        running.serve.stop()
 
 
 def bulk_posts(page: Page) -> list[str]:

@@ -71,16 +71,18 @@ def ui(
         "solo.yaml": plain_app(repo, module_namespace),
     }
     running = start_ui(tmp, control_plane, repo, module_namespace, declarations=declarations)
-    running.serve.wait(
-        "/api/v1/applications",
-        lambda body: (
-            {a["name"]: a["syncState"] for a in body["items"]}
-            == {"web.in-cluster": "Synced", "web.east": "Synced", "solo": "Synced"}
-        ),
-        timeout=120,
-    )
-    yield running
-    running.serve.stop()
+    try:
+        running.serve.wait(
+            "/api/v1/applications",
+            lambda body: (
+                {a["name"]: a["syncState"] for a in body["items"]}
+                == {"web.in-cluster": "Synced", "web.east": "Synced", "solo": "Synced"}
+            ),
+            timeout=300,
+        )
+        yield running
+    finally:  # also when the apps never get there: no serve left running
+        running.serve.stop()
 
 
 def test_an_app_on_two_clusters_has_one_row_per_cluster(ui: Ui, page: Page) -> None:

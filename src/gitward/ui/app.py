@@ -214,7 +214,7 @@ class Guard:
 
 def create_ui(ctx: UiContext) -> Starlette:
     """The UI's ASGI app; serve it on its own listener (``serve --ui-listen``)."""
-    from gitward.ui import actions, bulk, login, objects, pages  # noqa: PLC0415 - import Guard
+    from gitward.ui import actions, bulk, login, objects, pages, views  # noqa: PLC0415
 
     guard = Guard(ctx, templates())
     routes = [
@@ -223,6 +223,7 @@ def create_ui(ctx: UiContext) -> Starlette:
         *actions.routes(guard),
         *objects.routes(guard),
         *bulk.routes(guard),
+        *views.routes(guard),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitward.api.server import ApiContext
@@ -18,6 +18,7 @@ from gitward.reconcile.pipeline import Engine
 from gitward.ui.live import Changes
 from gitward.ui.oidc import Oidc
 from gitward.ui.sessions import Sessions
+from gitward.ui.views import SavedViews
 
 
 @dataclass
@@ -33,3 +34,4 @@ class UiContext:
     keepalive: float = 15.0
     # (repository, commit) -> the commit's subject, for the list (gitward.ui.commits)
     subjects: Callable[[str, str | None], str] = lambda repo, sha: ""
+    views: SavedViews = field(default_factory=SavedViews)  # the list's saved views, per user

@@ -18,8 +18,9 @@ from starlette.routing import Route
 
 from gitward.api.roles import visible
 from gitward.errors import GitwardError
-from gitward.model.history import AuditEntry
+from gitward.model.history import AuditEntry, SyncTrigger
 from gitward.ui import details, listing
+from gitward.ui.activity import ActivityQuery
 from gitward.ui.app import Guard
 from gitward.ui.bulk import VERBS
 from gitward.ui.live import coalesce
@@ -78,6 +79,8 @@ class Pages:
             "row_html": self.row_html,
             # the bulk buttons this person may use on some row of the page
             "bulk": [v for v in VERBS if any(self.guard.may(session, v, p) for p in projects)],
+            "views": self.ctx.views.of(session.principal.name),
+            "views_problem": self.ctx.views.problem,
         }
         if request.headers.get("hx-target") != "list":
             return self.guard.render(request, "apps.html", session, **values)
@@ -183,19 +186,25 @@ class Pages:
     # ------------------------------------------------------------------ other pages
 
     async def activity(self, request: Request, session: Session) -> Response:
+        """Syncs and audit entries of the apps this person may view, filtered (URL)."""
         allowed = set(visible(self.guard.principal(session).grants, self.ctx.api.apps))
-        app = request.query_params.get("app") or None
-        syncs = [s for s in await self.ctx.api.store.list_syncs(app, limit=200) if s.app in allowed]
+        q = ActivityQuery.parse(request.query_params)
         store = self.ctx.api.store
+        syncs = [s for s in await store.list_syncs(q.app or None, limit=500) if s.app in allowed]
         audit: list[AuditEntry] = []
         if isinstance(store, AuditLog):
-            audit = [
-                e
-                for e in await store.list_audit(limit=200, app=app)
-                if e.app is None or e.app in allowed
-            ]
+            entries = await store.list_audit(limit=500, app=q.app or None)
+            audit = [e for e in entries if e.app is None or e.app in allowed]
         return self.guard.render(
-            request, "activity.html", session, syncs=syncs, audit=audit, app=app or ""
+            request,
+            "activity.html",
+            session,
+            q=q,
+            syncs=q.syncs(syncs)[:200],
+            audit=q.audit(audit)[:200],
+            actions=sorted({e.action for e in audit} | ({q.action} - {""})),
+            triggers=[t.value for t in SyncTrigger],
+            app=q.app,
         )
 
     async def settings(self, request: Request, session: Session) -> Response:

@@ -25,6 +25,7 @@ from gitward.ui.context import UiContext
 from gitward.ui.live import Changes
 from gitward.ui.oidc import Oidc, OidcSettings
 from gitward.ui.sessions import DEFAULT_TTL, Sessions
+from gitward.ui.views import SavedViews
 
 log = logging.getLogger("gitward.ui")
 
@@ -36,6 +37,8 @@ class _ServeSettings(Protocol):
     def poll_interval(self) -> float: ...
     @property
     def cache_dir(self) -> Path | None: ...
+    @property
+    def state_dir(self) -> Path: ...
 
 
 class _Clock(Protocol):
@@ -75,6 +78,7 @@ class UiServer:
         clock: Callable[[], float],
         *,
         git_cache: Path | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.context = UiContext(
@@ -86,6 +90,7 @@ class UiServer:
             oidc=Oidc(settings.oidc, clock) if settings.oidc else None,
             clock=clock,
             subjects=CommitSubjects(git_cache),
+            views=SavedViews(state_dir / "ui-views.json" if state_dir else None),
         )
         self.port = settings.port
         self._listener: Listener | None = None
@@ -106,6 +111,7 @@ class UiServer:
             settings_page,
             service.clock.monotonic,
             git_cache=git_cache,
+            state_dir=service.settings.state_dir,
         )
         await ui.start()
         return ui

@@ -1,0 +1,86 @@
+"""The Activity page's filters: which syncs and audit entries a person asked to see.
+
+Before: the latest syncs and audit entries of the apps the person may view (the store).
+After: ``activity.html`` shows those that pass every filter; the filters live in the
+URL (``/activity?actor=alice&problems=1``), so a filtered feed is a deep link.
+
+Filters: the app (exact), the actor (part of the name, any case), the audit action
+(sync, refresh, suspend, login, webhook, ...), the sync trigger (poll, webhook, manual,
+...), what to show (syncs, actions, or both) and problems only (failed or interrupted
+syncs, failed or denied actions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from gitward.model.history import AuditEntry, AuditOutcome, SyncRecord, SyncResult
+
+SHOW = ("all", "syncs", "actions")
+BAD_SYNCS = (SyncResult.FAILED, SyncResult.INTERRUPTED)
+BAD_ACTIONS = (AuditOutcome.FAILED, AuditOutcome.DENIED)
+
+
+@dataclass(frozen=True)
+class ActivityQuery:
+    app: str = ""
+    actor: str = ""
+    action: str = ""
+    trigger: str = ""
+    show: str = "all"
+    problems: bool = False
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> ActivityQuery:
+        def text(key: str) -> str:
+            return params.get(key, "").strip()[:100]
+
+        show = params.get("show", "all")
+        return cls(
+            app=text("app"),
+            actor=text("actor"),
+            action=text("action"),
+            trigger=text("trigger"),
+            show=show if show in SHOW else "all",
+            problems=params.get("problems") in ("1", "on"),
+        )
+
+    def params(self, **changes: object) -> str:
+        q = replace(self, **changes)  # type: ignore[arg-type]
+        pairs = {
+            "app": q.app,
+            "actor": q.actor,
+            "action": q.action,
+            "trigger": q.trigger,
+            "show": "" if q.show == "all" else q.show,
+            "problems": "1" if q.problems else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    def syncs(self, records: Sequence[SyncRecord]) -> list[SyncRecord]:
+        if self.show == "actions" or self.action:
+            return []
+        actor = self.actor.lower()
+        return [
+            s
+            for s in records
+            if (not self.app or s.app == self.app)
+            and (not actor or actor in s.actor.lower())
+            and (not self.trigger or s.trigger.value == self.trigger)
+            and (not self.problems or s.result in BAD_SYNCS)
+        ]
+
+    def audit(self, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+        if self.show == "syncs" or self.trigger:
+            return []
+        actor = self.actor.lower()
+        return [
+            e
+            for e in entries
+            if (not self.app or e.app == self.app)
+            and (not actor or actor in e.actor.lower())
+            and (not self.action or e.action == self.action)
+            and (not self.problems or e.outcome in BAD_ACTIONS)
+        ]

@@ -173,7 +173,7 @@ def test_list_filters_and_search_are_done_by_the_server_and_kept_in_the_url(
     page.get_by_role("searchbox").fill("")
     page.get_by_label("Project").select_option("team-a")
     expect(rows).to_have_count(2)
-    page.get_by_label("Sync").select_option("OutOfSync")
+    page.get_by_label("Sync", exact=True).select_option("OutOfSync")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-app", "sync")
 

@@ -1,4 +1,4 @@
-"""Replicas that die (``kill -9`` mid-sync) or are stopped (SIGTERM): the others take over.
+"""Replicas that die, stop, lose their Lease, or lose PostgreSQL for a while.
 
 Three real ``gitward serve --ha`` processes share twelve apps (fewer than the main test's
 sixty: each case restarts the group, and the point here is the handover). The measured
@@ -16,9 +16,10 @@ from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.coordination_v1 import Lease
 
-from gitward.ha.lease import lease_name
+from gitward.ha.lease import lease_name, micro_time
 from tests.ha.conftest import DURATION
 from tests.ha.replicas import Replicas, configmap, overlapping, timed
+from tests.store.postgres import PostgresServer
 from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.cluster
@@ -118,3 +119,52 @@ def test_sigterm_hands_over_without_waiting_for_the_lease(replicas: Replicas, ku
     replicas.push("r1")
     rows = replicas.wait_synced(two)
     assert {r[1]: r[3] for r in rows} == wanted
+
+
+@pytest.mark.parametrize("replicas", [SMALL], indirect=True)
+def test_a_lease_taken_by_hand_stops_its_replica(replicas: Replicas, kube: Client) -> None:
+    settled(replicas)
+    now = time.time()
+    kube.patch(
+        Lease,
+        lease_name("r2"),
+        {
+            "spec": {
+                "holderIdentity": "mallory",
+                "renewTime": micro_time(now),
+                "leaseDurationSeconds": 3600,
+            }
+        },
+        namespace=replicas.namespace,
+    )
+    two = replicas.write_revision("two")
+    replicas.push("r1")
+
+    rows = replicas.wait_synced(two, timeout=180)
+
+    assert {r[1]: r[3] for r in rows} == replicas.expected_owners(["r1", "r3"])
+    assert "r2" not in {r[3] for r in rows}
+    assert "replica r2 stops syncing" in replicas.procs["r2"].log_text()
+    edited = kube.get(Lease, lease_name("r2"), namespace=replicas.namespace)
+    assert edited.spec is not None
+    assert edited.spec.holderIdentity == "mallory"  # r2 did not take it back
+
+
+@pytest.mark.parametrize("replicas", [SMALL], indirect=True)
+def test_postgresql_restarted_the_replicas_reconnect_and_lose_nothing(
+    replicas: Replicas, postgres: PostgresServer
+) -> None:
+    settled(replicas)
+    before = {r[0] for r in replicas.syncs()}
+    two = replicas.write_revision("two")
+    replicas.push("r1")  # syncs start, triggers travel to the owners: then the store goes
+    postgres.halt()
+    postgres.resume()
+
+    rows = replicas.wait_synced(two, timeout=240)
+
+    assert {r[1]: r[3] for r in rows if r[4] == "Succeeded"} == replicas.expected_owners(IDS)
+    everything = replicas.syncs()
+    assert before <= {r[0] for r in everything}
+    assert [r for r in everything if r[4] == "Running"] == []
+    assert overlapping(everything) == []

@@ -28,7 +28,7 @@ from gitward.api.auth import (
     read_mounted_token,
 )
 from gitward.api.listener import Listener
-from gitward.api.roles import load_role_policy
+from gitward.api.roles import RoleSource, load_role_policy
 from gitward.api.server import ApiContext, create_app
 from gitward.api.webhooks import normalize_repo_url
 from gitward.appsets.expand import AppSets
@@ -84,7 +84,7 @@ class ServeSettings:
     policy_path: str | None = None  # --policy-path: a folder of the config location
     notifications: Path | None = None  # --notifications FILE (docs/notifications.md)
     tokens_file: Path | None = None  # --tokens-file: more API tokens (digests) and roles
-    roles_file: Path | None = None  # --roles: roles per project (gitward.api.roles)
+    roles_file: Path | None = None  # --roles: added to the config repo's RolePolicy
     ui: UiSettings | None = None  # --ui-listen: the web UI on its own listener
     ha: HaSettings | None = None  # --ha: one of several replicas (docs/ha.md)
 
@@ -135,6 +135,7 @@ class Service:
         else:
             self.token_path, created = ensure_admin_token(s.state_dir)
             log.info("admin API token %s: %s", "created" if created else "in", self.token_path)
+        self.roles = RoleSource(load_role_policy(s.roles_file))  # + the config repo's
         self.store = await compose.store(adapters, self.clock, s.db_url)
         self.replica = compose.replica(adapters, self.store, self.clock, lambda: self.controller)
         self.git = TimedGit(compose.git_source(adapters), self.metrics)
@@ -215,13 +216,14 @@ class Service:
             ready=lambda: self.ready_reason or self.store.problem,
             warnings=lambda: [
                 *self.health_warnings,
+                *self.roles.warnings(),
                 *self.appsets.warnings(),
                 *self.fleet.warnings(),
             ],
             on_config_push=self._config_pushed,
             clusters=self.connections.entries,
             fleet=lambda: self.fleet.view(self.controller.status),
-            roles=load_role_policy(self.settings.roles_file),
+            roles=self.roles,
         )
         self._http = Listener(
             create_app(context), self.settings.host, self.settings.port, name="http"
@@ -263,6 +265,7 @@ class Service:
         self.declarations = loaded.declarations
         self.connections.update(loaded.declarations.clusters)
         self.config_revision = loaded.revision.sha if loaded.revision else ""
+        self.roles.use(loaded.declarations.roles, self.config_revision)
         changed = self._use_health_rules(loaded)
         sets = self.children.with_sets(loaded.declarations)  # and sets parents render
         apps = loaded.declarations.apps | await self.appsets.generate(sets)

@@ -37,9 +37,9 @@ from typing import Final, TextIO
 import yaml
 
 from gitward.api.errors import AuthError, ForbiddenError
-from gitward.api.roles import Grant
 from gitward.errors import ConfigError
 from gitward.loading import load_one
+from gitward.spec.roles import Grant
 
 __all__ = [
     "ADMIN_TOKEN_FILE",
@@ -80,20 +80,31 @@ class Principal:
     grants: tuple[Grant, ...] | None = None
 
 
-def authorize(principal: Principal, action: str, project: str | None = None) -> None:
+def authorize(
+    principal: Principal,
+    action: str,
+    project: str | None = None,
+    *,
+    app: str | None = None,
+    cluster: str | None = None,
+) -> None:
     """Allow ``action`` (a verb such as ``get`` or ``sync``) or raise ForbiddenError.
 
-    ``project``: the project of the app acted on (None for lists). With a role policy
-    (:mod:`gitward.api.roles`) the principal's grants decide; otherwise its role.
+    ``project``, ``app``, ``cluster``: the app acted on (:func:`gitward.api.roles.scope`;
+    all None for lists). With a role policy (:mod:`gitward.api.roles`) the principal's
+    grants decide; otherwise its role.
     """
     if principal.grants is not None:
-        if any(g.allows(action, project) for g in principal.grants):
+        if any(g.allows(action, project, app, cluster) for g in principal.grants):
             return
         where = f" in project {project}" if project else ""
+        if app:
+            where = f" {app} (project {project}, cluster {cluster})"
         roles = ", ".join(g.role for g in principal.grants) or "no role"
         raise ForbiddenError(
             f"{principal.name} ({roles}) may not {action}{where}",
-            hint="ask an admin for a role that grants it in the role policy (serve --roles)",
+            hint="ask an admin for a role that grants it in the role policy (the config "
+            "repository's RolePolicy, or serve --roles)",
         )
     if Role.ADMIN in principal.roles:
         return

@@ -1,97 +1,81 @@
-"""Roles per project: who may view, sync, roll back or suspend which apps.
+"""Roles per project: apply the role policies to callers of the API and the web UI.
 
 Before: a caller was authenticated (an API token, or a single-sign-on login in the web
 UI that names a user and their groups). After: :func:`gitward.api.auth.authorize` asks
-the caller's grants whether the action is allowed on the app's project; the API and the
-UI make the same call, so a viewer who sees no buttons also gets 403 from the API.
+the caller's grants whether the action is allowed on the app (its project, name and
+cluster); the API and the UI make the same call, so a viewer who sees no buttons also
+gets 403 from the API.
 
-The policy file (``serve --roles FILE``)::
-
-    roles:
-      deployer: {actions: [view, sync], projects: [team-a, team-b]}
-    bindings:
-      - {group: platform, roles: [admin]}       # an OIDC group
-      - {user: alice@example.com, roles: [deployer]}
-      - {user: ci-bot, roles: [viewer]}          # a token's name (tokens file)
-
-``admin`` (every action, every project) and ``viewer`` (view, every project) are
-built in; ``projects`` defaults to every project (``"*"``). A caller bound to nothing
-may do nothing, so forgetting a binding fails closed.
+Policies (parsed by :mod:`gitward.spec.roles`) come from two places, and their grants
+add up: the operator's ``serve --roles FILE``, read once at start, and the config
+repository's ``RolePolicy`` document, read with every config revision. Neither can take
+away what the other grants: ``--roles`` is for the bindings a commit must never be able
+to remove (the platform team), the repository's policy for everyone else. A revision
+whose ``RolePolicy`` is broken keeps the last good one, and :class:`RoleSource` says so
+(``/readyz`` warnings, the Settings page, the log). Grants are computed for every
+request, so a commit that revokes a role takes effect on the caller's next request.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
 from gitward.errors import ConfigError
 from gitward.loading import load_one
+from gitward.model import AppSpec
 from gitward.ports import AppsView
+from gitward.spec.roles import (
+    BUILT_IN,
+    NOBODY,
+    PERMISSION_OF,
+    PERMISSIONS,
+    ROLE_POLICY_KIND,
+    Grant,
+    RolePolicy,
+    RolesFound,
+    parse_role_policy,
+)
 
-# Each API verb belongs to one of the four permissions a role grants.
-PERMISSION_OF: Final = {
-    "list": "view",
-    "get": "view",
-    "history": "view",
-    "metrics": "view",
-    "sync": "sync",
-    "refresh": "sync",
-    "rollback": "rollback",
-    "unpin": "rollback",
-    "suspend": "suspend",
-    "resume": "suspend",
-}
-PERMISSIONS: Final = ("view", "sync", "rollback", "suspend")
+__all__ = [
+    "PERMISSIONS",
+    "PERMISSION_OF",
+    "Grant",
+    "RolePolicy",
+    "RoleSource",
+    "load_role_policy",
+    "scope",
+    "visible",
+    "with_grants",
+]
+
+log = logging.getLogger("gitward.roles")
 P = TypeVar("P", bound=Any)  # a Principal (gitward.api.auth imports this module)
 
 
-@dataclass(frozen=True)
-class Grant:
-    """Permissions on projects (``"*"``: every project) from one role."""
+def scope(spec: AppSpec) -> dict[str, str]:
+    """The project, name and cluster of an app, as grants match them.
 
-    role: str
-    permissions: frozenset[str]
-    projects: frozenset[str] = frozenset({"*"})
-
-    def allows(self, action: str, project: str | None) -> bool:
-        permission = PERMISSION_OF.get(action, action)
-        if permission not in self.permissions:
-            return False
-        if project is None:  # a list: each app is then filtered by its own project
-            return permission == "view"
-        return "*" in self.projects or project in self.projects
-
-
-BUILT_IN: Final = {
-    "admin": Grant("admin", frozenset(PERMISSIONS)),
-    "viewer": Grant("viewer", frozenset({"view"})),
-}
-
-
-@dataclass(frozen=True)
-class RolePolicy:
-    roles: Mapping[str, Grant] = field(default_factory=lambda: dict(BUILT_IN))
-    users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    loaded: bool = False  # False: no policy file; token roles decide alone
-
-    def grants(self, user: str, groups: Iterable[str]) -> tuple[Grant, ...]:
-        """The grants of a caller: their own bindings and their groups'."""
-        names = list(self.users.get(user, ()))
-        for group in groups:
-            names += self.groups.get(group, ())
-        return tuple(self.roles[n] for n in dict.fromkeys(names))
+    These are the keyword arguments of :func:`gitward.api.auth.authorize`.
+    """
+    return {
+        "project": spec.project,
+        "app": spec.name,
+        "cluster": spec.destination.name or "in-cluster",
+    }
 
 
 def load_role_policy(path: Path | None) -> RolePolicy:
-    """Read and check a policy file; ConfigError names the entry and field at fault.
+    """Read ``serve --roles FILE``; ConfigError names the entry and field at fault.
 
-    No file: no policy (each token's own role decides).
+    The file holds the policy's body (``roles``, ``bindings``) or a whole ``RolePolicy``
+    document, so one file can move between the flag and the config repository.
+    No file: no policy.
     """
     if path is None:
         return RolePolicy()
@@ -99,55 +83,93 @@ def load_role_policy(path: Path | None) -> RolePolicy:
         document = load_one(path.read_text())
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the role policy {path}: {e}") from e
-    if not isinstance(document, dict):
-        raise ConfigError(f"{path}: expected a mapping with roles and bindings")
-    roles = dict(BUILT_IN)
-    for name, body in (document.get("roles") or {}).items():
-        roles[str(name)] = _role(path, str(name), body)
-    users: dict[str, tuple[str, ...]] = {}
-    groups: dict[str, tuple[str, ...]] = {}
-    for i, binding in enumerate(document.get("bindings") or [], start=1):
-        where = f"{path}: bindings[{i}]"
-        if not isinstance(binding, dict) or ("user" in binding) == ("group" in binding):
-            raise ConfigError(f"{where}: give exactly one of user or group, and roles")
-        bound = binding.get("roles")
-        if not isinstance(bound, list) or not bound:
-            raise ConfigError(f"{where}: roles must be a non-empty list")
-        for role in bound:
-            if role not in roles:
-                raise ConfigError(f"{where}: unknown role {role!r}; known: {', '.join(roles)}")
-        target = users if "user" in binding else groups
-        who = str(binding.get("user") or binding.get("group"))
-        target[who] = target.get(who, ()) + tuple(bound)
-    return RolePolicy(roles, users, groups, loaded=True)
+    if isinstance(document, dict) and document.get("kind") == ROLE_POLICY_KIND:
+        return parse_role_policy(document.get("spec"), f"{path}: spec")
+    return parse_role_policy(document, str(path))
 
 
-def _role(path: Path, name: str, body: object) -> Grant:
-    where = f"{path}: roles.{name}"
-    if not isinstance(body, dict):
-        raise ConfigError(f"{where}: expected a mapping with actions and projects")
-    actions = body.get("actions")
-    if not isinstance(actions, list) or not actions:
-        raise ConfigError(f"{where}.actions: a non-empty list of {', '.join(PERMISSIONS)}")
-    unknown = [a for a in actions if a not in PERMISSIONS]
-    if unknown:
-        raise ConfigError(f"{where}.actions: unknown {unknown}; use {', '.join(PERMISSIONS)}")
-    projects = body.get("projects", ["*"])
-    if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
-        raise ConfigError(f"{where}.projects: a list of project names, or ['*']")
-    return Grant(name, frozenset(actions), frozenset(projects))
+class RoleSource:
+    """The policies in force: ``--roles`` and the config repository's last good one."""
+
+    def __init__(self, local: RolePolicy | None = None) -> None:
+        self.local = local or RolePolicy()
+        self.repository = RolePolicy()  # not loaded: the repository has none (yet)
+        self.origin = ""  # the file of the repository's policy, at ``revision``
+        self.revision = ""
+        self.error = ""  # why the current revision's policy is not the one in force
+
+    @property
+    def loaded(self) -> bool:
+        return self.local.loaded or self.repository.loaded
+
+    def use(self, found: RolesFound | None, revision: str) -> None:
+        """Adopt the ``RolePolicy`` of a config revision; a broken one keeps the last good.
+
+        No ``RolePolicy`` in the revision: the repository grants nothing more (a removed
+        policy is removed). Broken with no good one before: the repository's policy binds
+        no one (fail closed) until it is fixed.
+        """
+        if found is None:
+            self.repository, self.origin, self.revision, self.error = RolePolicy(), "", "", ""
+            return
+        if found.policy is None:
+            at = f" at config revision {revision[:12]}" if revision else ""
+            kept = (
+                f"keeping the policy of {self.revision[:12] or 'the previous load'}"
+                if self.repository.loaded
+                else "no one is granted anything by the repository until it is fixed"
+            )
+            self.error = f"role policy not loaded{at}: {found.error}; {kept}"
+            if not self.repository.loaded:
+                self.repository = NOBODY
+            log.error("%s", self.error)
+            return
+        if self.error or found.policy != self.repository:
+            log.info("role policy from %s at %s in force", found.origin, revision[:12] or "-")
+        self.repository, self.origin, self.revision, self.error = (
+            found.policy,
+            found.origin,
+            revision,
+            "",
+        )
+
+    def grants(self, user: str, groups: Iterable[str]) -> tuple[Grant, ...]:
+        groups = tuple(groups)
+        found = self.local.grants(user, groups) + self.repository.grants(user, groups)
+        return tuple(dict.fromkeys(found))
+
+    def warnings(self) -> list[str]:
+        return [self.error] if self.error else []
+
+    def describe(self) -> str:
+        """One line for the Settings page: where the policies come from."""
+        parts = []
+        if self.local.loaded:
+            parts.append(f"--roles: {_count(self.local)}")
+        if self.repository.loaded and self.origin:
+            at = f" at {self.revision[:12]}" if self.revision else ""
+            parts.append(f"{self.origin}{at}: {_count(self.repository)}")
+        elif self.repository.loaded:
+            parts.append("the config repository's policy is broken: it grants nothing")
+        return "; ".join(parts) or "none: token roles (admin, viewer)"
 
 
-def with_grants(policy: RolePolicy, principal: P, groups: Iterable[str] = ()) -> P:
-    """``principal`` with the grants the policy gives it (unchanged without a policy).
+def _count(policy: RolePolicy) -> str:
+    custom = len(policy.roles) - len(BUILT_IN)
+    return f"{custom} role(s), {len(policy.users)} user and {len(policy.groups)} group binding(s)"
+
+
+def with_grants(source: RoleSource | RolePolicy, principal: P, groups: Iterable[str] = ()) -> P:
+    """``principal`` with the grants the policies give it (unchanged without a policy).
 
     A token's own role stays a grant (the admin token keeps working), to which the
     bindings of its name, and of the groups of a single-sign-on user, add.
     """
-    if not policy.loaded:
+    if not source.loaded:
         return principal
     own = tuple(BUILT_IN[str(r)] for r in sorted(principal.roles) if str(r) in BUILT_IN)
-    return dataclasses.replace(principal, grants=own + policy.grants(principal.name, groups))
+    granted = source.grants(principal.name, groups)
+    return dataclasses.replace(principal, grants=own + granted)
 
 
 def visible(grants: tuple[Grant, ...] | None, apps: AppsView) -> list[str]:
@@ -155,5 +177,5 @@ def visible(grants: tuple[Grant, ...] | None, apps: AppsView) -> list[str]:
     if grants is None:
         return apps.names()
     return [
-        n for n in apps.names() if any(g.allows("get", apps.declared(n).project) for g in grants)
+        n for n in apps.names() if any(g.allows("get", **scope(apps.declared(n))) for g in grants)
     ]

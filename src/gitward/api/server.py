@@ -26,7 +26,7 @@ from gitward.api.bodies import MAX_ACTION_BYTES, MAX_WEBHOOK_BYTES, read_body
 from gitward.api.clusters import ClusterSource, cluster_view
 from gitward.api.errors import BodyTooLargeError
 from gitward.api.replay import DeliveryLog
-from gitward.api.roles import RolePolicy, visible, with_grants
+from gitward.api.roles import RoleSource, scope, visible, with_grants
 from gitward.api.webhooks import (
     WebhookAuthError,
     WebhookPayloadError,
@@ -58,7 +58,7 @@ class ApiContext:
     on_config_push: Callable[[frozenset[str]], Awaitable[bool]] | None = None
     deliveries: DeliveryLog = field(default_factory=DeliveryLog)  # webhook replays
     clusters: ClusterSource = tuple  # each cluster's health (gitward.api.clusters)
-    roles: RolePolicy = field(default_factory=RolePolicy)  # serve --roles
+    roles: RoleSource = field(default_factory=RoleSource)  # --roles, the config repo's
     fleet: Callable[[], list[dict[str, Any]]] = list  # targeted apps, their rollouts
 
 
@@ -87,12 +87,12 @@ def _error_response(error: Exception) -> Response:
     return _error(400, str(error))
 
 
-def _project(ctx: ApiContext, request: Request) -> str | None:
-    """The project of the application a request names (roles are per project)."""
+def _scope(ctx: ApiContext, request: Request) -> dict[str, str]:
+    """The project, name and cluster of the application a request names (for roles)."""
     name = request.path_params.get("name")
     if name is None or not request.url.path.startswith("/api/v1/applications/"):
-        return None
-    return ctx.apps.declared(str(name)).project  # KeyError: 404
+        return {}
+    return scope(ctx.apps.declared(str(name)))  # KeyError: 404
 
 
 def create_app(ctx: ApiContext) -> Starlette:
@@ -103,7 +103,7 @@ def create_app(ctx: ApiContext) -> Starlette:
             try:
                 principal = ctx.authenticator.authenticate(request.headers.get("authorization"))
                 principal = with_grants(ctx.roles, principal)
-                authorize(principal, action, _project(ctx, request))
+                authorize(principal, action, **_scope(ctx, request))
                 return await handler(request, principal)
             except (GitwardError, KeyError, ValueError) as e:
                 return _error_response(e)

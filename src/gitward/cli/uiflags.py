@@ -26,8 +26,9 @@ TokensFile = Annotated[
 Roles = Annotated[
     Path | None,
     typer.Option(
-        help="Role policy: who may view, sync, roll back or suspend in which projects, "
-        "by user or OIDC group (docs/ui.md)."
+        help="Role policy read once at start: who may view, sync, roll back or suspend "
+        "which apps, projects, clusters, by user or OIDC group; its grants add to the "
+        "config repository's RolePolicy (docs/ui.md)."
     ),
 ]
 OidcIssuer = Annotated[

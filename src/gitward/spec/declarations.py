@@ -1,5 +1,6 @@
-"""Parse a set of declarations: ``Application``, ``Cluster``, ``AppProject`` and
-``ApplicationSet`` documents (the last parsed by :mod:`gitward.appsets.parse`).
+"""Parse a set of declarations: ``Application``, ``Cluster``, ``AppProject``,
+``ApplicationSet`` (parsed by :mod:`gitward.appsets.parse`) and ``RolePolicy``
+(:mod:`gitward.spec.roles`; a broken one does not fail the revision) documents.
 Flux's documents are read by :mod:`gitward.spec.flux`.
 
 ``gitward serve --config`` reads every YAML file of a folder (or of a path in a Git
@@ -37,6 +38,12 @@ from gitward.spec.clusters import (  # ClusterSpec and parse_cluster: re-exporte
 from gitward.spec.flux import FluxDocuments, is_flux
 from gitward.spec.images import is_image_document, parse_images
 from gitward.spec.project import PROJECT_API_VERSIONS, parse_project
+from gitward.spec.roles import (
+    ROLE_POLICY_API_VERSION,
+    RolesFound,
+    is_role_policy,
+    read_role_documents,
+)
 
 __all__ = [
     "CLUSTER_API_VERSION",
@@ -55,6 +62,7 @@ class Declarations:
     projects: dict[str, ProjectSpec] = field(default_factory=dict)
     images: ImageAutomation = field(default_factory=ImageAutomation)  # Flux image automation
     appsets: dict[str, AppSetSpec] = field(default_factory=dict)  # generate more apps
+    roles: RolesFound | None = None  # the RolePolicy (gitward.spec.roles), parsed or not
 
 
 def read_documents(path: Path, origin: str | None = None) -> list[object]:
@@ -104,8 +112,8 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         elif kind == "AppProject" and api_version in PROJECT_API_VERSIONS:
             project = parse_project(doc, origin)
             _add(projects, project.name, project, origin, "AppProject")
-        elif is_image_document(doc):
-            continue  # parse_images, below
+        elif is_image_document(doc) or is_role_policy(doc):
+            continue  # parse_images and read_role_documents, below
         elif kind == "ApplicationSet" and api_version in APPSET_API_VERSIONS:
             appset = parse_appset(doc, origin)
             _add(appsets, appset.name, appset, origin, "ApplicationSet")
@@ -116,7 +124,8 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
                 f"{origin}: {kind} in {api_version} is not a gitward declaration",
                 hint=f"use kind Application ({' or '.join(API_VERSIONS)}), Cluster "
                 f"({CLUSTER_API_VERSION}, or an Argo CD cluster Secret), AppProject "
-                f"({PROJECT_API_VERSIONS[0]}), ApplicationSet ({APPSET_API_VERSIONS[0]}), or "
+                f"({PROJECT_API_VERSIONS[0]}), ApplicationSet ({APPSET_API_VERSIONS[0]}), "
+                f"RolePolicy ({ROLE_POLICY_API_VERSION}), or "
                 "Flux's GitRepository, OCIRepository, HelmRepository, HelmChart, "
                 "Kustomization or HelmRelease",
             )
@@ -129,6 +138,9 @@ def parse_declarations(documents: Iterable[tuple[str, object]]) -> Declarations:
         {k: v for k, (v, _) in projects.items()},
         parse_images(documents, declared_apps),
         {k: v for k, (v, _) in appsets.items()},
+        read_role_documents(
+            [(o, d) for o, d in documents if isinstance(d, Mapping) and is_role_policy(d)]
+        ),
     )
     _check_references(declarations, {k: o for k, (_, o) in apps.items()})
     _check_projects(declarations)

@@ -44,7 +44,7 @@ class Actions:
         """The sync dialog; with ``preview=1`` the dry-run plan, wave by wave."""
         name = str(request.path_params["name"])
         spec = self.ctx.api.apps.declared(name)
-        if not self.guard.may(session, "sync", spec.project):
+        if not self.guard.may(session, "sync", spec):
             return self.guard.render(
                 request, "forbidden.html", session, 403, reason=f"you may not sync {name}"
             )
@@ -85,7 +85,7 @@ class Actions:
         """The diff a rollback would apply, and the confirm button under it."""
         name = str(request.path_params["name"])
         spec = self.ctx.api.apps.declared(name)
-        if not self.guard.may(session, "rollback", spec.project):
+        if not self.guard.may(session, "rollback", spec):
             return self.guard.render(
                 request, "forbidden.html", session, 403, reason=f"you may not roll back {name}"
             )

@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gitward import __version__
 from gitward.api.auth import ForbiddenError, Principal, authorize
 from gitward.api.errors import BodyTooLargeError
-from gitward.api.roles import with_grants
+from gitward.api.roles import scope, with_grants
+from gitward.model import AppSpec
 from gitward.model.history import AuditOutcome
 from gitward.ui.context import UiContext
 from gitward.ui.forms import form
@@ -109,9 +110,13 @@ class Guard:
         """The session's principal with the grants the role policy gives it *now*."""
         return with_grants(self.ctx.api.roles, session.principal, session.groups)
 
-    def may(self, session: Session, action: str, project: str | None = None) -> bool:
+    def may(self, session: Session, action: str, app: AppSpec | str | None = None) -> bool:
+        """Whether to show an action: ``app`` is the app's spec (or, coarser, a project)."""
         try:
-            authorize(self.principal(session), action, project)
+            if isinstance(app, AppSpec):
+                authorize(self.principal(session), action, **scope(app))
+            else:
+                authorize(self.principal(session), action, app)
         except ForbiddenError:
             return False
         return True
@@ -130,7 +135,7 @@ class Guard:
             session=session,
             user=session.principal.name if session else "",
             csrf=session.csrf if session else "",
-            may=(lambda action, project=None: self.may(session, action, project))
+            may=(lambda action, app=None: self.may(session, action, app))
             if session
             else (lambda *_: False),
             sso=self.ctx.oidc is not None,
@@ -198,8 +203,8 @@ class Guard:
                 )
             name = request.path_params.get("name")
             try:
-                project = self.ctx.api.apps.declared(str(name)).project if name else None
-                authorize(self.principal(session), verb, project)
+                where = scope(self.ctx.api.apps.declared(str(name))) if name else {}
+                authorize(self.principal(session), verb, **where)
             except KeyError:
                 return self.render(request, "missing.html", session, 404, name=str(name))
             except ForbiddenError as e:

@@ -1,0 +1,163 @@
+"""Roles from the config repository, changed by commits while people are signed in.
+
+A real serve reads its declarations from a Git repository that holds a ``RolePolicy``;
+alice signs in through the real OIDC provider (group ``devs``), and a token user
+(``viewer-bot``, bound by name) uses the API. A commit to the policy, announced by a
+signed push webhook (which returns once the revision is loaded), revokes their sync
+grant: the open page's next action gets 403, the API too, and the refusal is audited
+with the user. A broken policy keeps the last good one and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2 as httpx
+import orjson
+import pytest
+from playwright.sync_api import Page, expect
+
+from gitward.devcluster import ClusterState
+from tests.engine.conftest import GitRepo
+from tests.ui.conftest import Ui, start_ui
+from tests.ui.test_pages import app, config_map
+from tests.ui.test_sso import USERS, sso_login
+from tests.ui.test_sso import provider as provider  # noqa: PLC0414 - the module's fixture
+
+pytestmark = pytest.mark.cluster
+
+WEBHOOK_SECRET = b"roles-revoked-webhook-secret"
+ALICE = USERS[0]
+
+
+def role_policy(role: str, *, extra: str = "") -> str:
+    return f"""apiVersion: gitward.dev/v1alpha1
+kind: RolePolicy
+metadata: {{name: roles}}
+spec:
+  roles:
+    deployer: {{actions: [view, sync], apps: [web]}}
+  bindings:
+    - {{group: devs, roles: [{role}]}}
+    - {{user: viewer-bot, roles: [{role}]}}
+{extra}"""
+
+
+@dataclass
+class Setup:
+    ui: Ui
+    config: GitRepo  # the config repository serve reads, with the RolePolicy
+
+
+@pytest.fixture(scope="module")
+def setup(
+    tmp_path_factory: pytest.TempPathFactory,
+    control_plane: ClusterState,
+    module_namespace: str,
+    provider: tuple[str, Path, int],
+) -> Iterator[Setup]:
+    issuer, client_secret, ui_port = provider
+    tmp = tmp_path_factory.mktemp("ui-roles")
+    repo = GitRepo(tmp / "repo")
+    repo.write({"web/cm.yaml": config_map("roles-web", "1")})
+    repo.commit("first")
+    config = GitRepo(tmp / "config")  # start_ui serves this folder: a Git repository
+    config.write(
+        {
+            "web.yaml": app("web", repo, "web", module_namespace, automated=False, labels="{}"),
+            "policy/roles.yaml": role_policy("deployer"),
+        }
+    )
+    config.commit("web and its roles")
+    secret = tmp / "webhook-secret"
+    secret.write_bytes(WEBHOOK_SECRET)
+    extra = (
+        *("--oidc-issuer", issuer, "--oidc-client-id", "gitward"),
+        *("--oidc-client-secret-file", str(client_secret)),
+        *("--webhook-secret-file", str(secret)),
+    )
+    running = start_ui(
+        tmp, control_plane, repo, module_namespace, declarations={}, extra=extra, port=ui_port
+    )
+    yield Setup(running, config)
+    running.serve.stop()
+
+
+def commit_policy(setup: Setup, text: str, message: str) -> str:
+    """Commit the policy to the config repository and announce it; returns once loaded."""
+    ui, config = setup.ui, setup.config
+    config.write({"policy/roles.yaml": text})
+    sha = config.commit(message)
+    body = orjson.dumps(
+        {
+            "ref": "refs/heads/main",
+            "after": sha,
+            "repository": {"full_name": "ops/config", "clone_url": str(config.path)},
+            "commits": [],
+        }
+    )
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
+    response = httpx.post(
+        f"{ui.serve.base}/api/v1/webhooks/github",
+        content=body,
+        headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": signature},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return sha
+
+
+def api_sync(ui: Ui, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{ui.serve.base}/api/v1/applications/web/sync",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def test_a_role_revoked_by_a_commit_refuses_the_next_action_of_an_open_page(
+    setup: Setup, page: Page
+) -> None:
+    ui = setup.ui
+    commit_policy(setup, role_policy("deployer"), "devs deploy web")
+    assert api_sync(ui, ui.viewer_token).status_code == 202  # granted by name
+    sso_login(ui, page, ALICE, target="/apps/web/sync")
+    expect(page.get_by_test_id("confirm-sync")).to_be_visible()  # the dialog is open
+    before = ui.serve.get("/api/v1/applications/web/history")["items"]
+
+    commit_policy(setup, role_policy("viewer"), "devs may only look now")
+
+    page.get_by_test_id("confirm-sync").click()  # the form rendered before the commit
+    expect(page.get_by_test_id("forbidden")).to_have_text(
+        "alice@example.com (viewer) may not sync web (project default, cluster in-cluster)"
+    )
+    assert api_sync(ui, ui.viewer_token).status_code == 403
+    assert ui.serve.get("/api/v1/applications/web/history")["items"] == before  # no sync
+    page.goto(f"{ui.base}/apps/web")
+    expect(page.get_by_test_id("app-name")).to_have_text("web")  # still a viewer
+    expect(page.get_by_test_id("sync-button")).to_have_count(0)
+    page.goto(f"{ui.base}/activity")
+    feed = page.locator("section[aria-label=Actions] li")
+    expect(feed.filter(has_text="alice@example.com sync web denied")).to_have_count(1)
+
+
+def test_a_broken_policy_keeps_the_last_good_one_and_says_why(setup: Setup, page: Page) -> None:
+    ui = setup.ui
+    good = commit_policy(setup, role_policy("deployer"), "devs deploy web")
+    broken = commit_policy(setup, role_policy("deployer", extra="  rules: []\n"), "typo")
+    sso_login(ui, page, ALICE, target="/apps/web")
+    expect(page.get_by_test_id("sync-button")).to_be_visible()  # the last good policy
+    assert api_sync(ui, ui.viewer_token).status_code == 202
+    warnings = httpx.get(f"{ui.serve.base}/readyz", timeout=30).text
+    assert f"role policy not loaded at config revision {broken[:12]}" in warnings
+    assert "policy/roles.yaml: spec: unknown field(s) rules" in warnings
+    assert f"keeping the policy of {good[:12]}" in warnings
+    page.goto(f"{ui.base}/settings")
+    expect(page.locator("main")).to_contain_text("unknown field(s) rules")
+    expect(page.get_by_test_id("role-policy")).to_contain_text(f"policy/roles.yaml at {good[:12]}")
+    commit_policy(setup, role_policy("deployer"), "fixed")
+    assert "role policy not loaded" not in httpx.get(f"{ui.serve.base}/readyz", timeout=30).text

@@ -10,27 +10,23 @@ with the user. A broken policy keeps the last good one and says why.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
-import orjson
 import pytest
 from playwright.sync_api import Page, expect
 
 from gitward.devcluster import ClusterState
 from tests.engine.conftest import GitRepo
-from tests.ui.conftest import Ui, start_ui
+from tests.ui.configrepo import WithConfig, start_with_config_repo
+from tests.ui.conftest import Ui
 from tests.ui.test_pages import app, config_map
 from tests.ui.test_sso import USERS, sso_login
 from tests.ui.test_sso import provider as provider  # noqa: PLC0414 - the module's fixture
 
 pytestmark = pytest.mark.cluster
 
-WEBHOOK_SECRET = b"roles-revoked-webhook-secret"
 ALICE = USERS[0]
 
 
@@ -47,68 +43,36 @@ spec:
 {extra}"""
 
 
-@dataclass
-class Setup:
-    ui: Ui
-    config: GitRepo  # the config repository serve reads, with the RolePolicy
-
-
 @pytest.fixture(scope="module")
 def setup(
     tmp_path_factory: pytest.TempPathFactory,
     control_plane: ClusterState,
     module_namespace: str,
     provider: tuple[str, Path, int],
-) -> Iterator[Setup]:
+) -> Iterator[WithConfig]:
     issuer, client_secret, ui_port = provider
     tmp = tmp_path_factory.mktemp("ui-roles")
     repo = GitRepo(tmp / "repo")
     repo.write({"web/cm.yaml": config_map("roles-web", "1")})
     repo.commit("first")
-    config = GitRepo(tmp / "config")  # start_ui serves this folder: a Git repository
-    config.write(
-        {
-            "web.yaml": app("web", repo, "web", module_namespace, automated=False, labels="{}"),
-            "policy/roles.yaml": role_policy("deployer"),
-        }
-    )
-    config.commit("web and its roles")
-    secret = tmp / "webhook-secret"
-    secret.write_bytes(WEBHOOK_SECRET)
+    declarations = {
+        "web.yaml": app("web", repo, "web", module_namespace, automated=False, labels="{}"),
+        "policy/roles.yaml": role_policy("deployer"),
+    }
     extra = (
         *("--oidc-issuer", issuer, "--oidc-client-id", "gitward"),
         *("--oidc-client-secret-file", str(client_secret)),
-        *("--webhook-secret-file", str(secret)),
     )
-    running = start_ui(
-        tmp, control_plane, repo, module_namespace, declarations={}, extra=extra, port=ui_port
+    running = start_with_config_repo(
+        tmp, control_plane, repo, module_namespace, declarations, extra=extra, port=ui_port
     )
-    yield Setup(running, config)
-    running.serve.stop()
+    yield running
+    running.ui.serve.stop()
 
 
-def commit_policy(setup: Setup, text: str, message: str) -> str:
-    """Commit the policy to the config repository and announce it; returns once loaded."""
-    ui, config = setup.ui, setup.config
-    config.write({"policy/roles.yaml": text})
-    sha = config.commit(message)
-    body = orjson.dumps(
-        {
-            "ref": "refs/heads/main",
-            "after": sha,
-            "repository": {"full_name": "ops/config", "clone_url": str(config.path)},
-            "commits": [],
-        }
-    )
-    signature = "sha256=" + hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
-    response = httpx.post(
-        f"{ui.serve.base}/api/v1/webhooks/github",
-        content=body,
-        headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": signature},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return sha
+def commit_policy(setup: WithConfig, text: str, message: str) -> str:
+    """Commit the policy to the config repository; returns once serve loaded it."""
+    return setup.push(message, {"policy/roles.yaml": text})
 
 
 def api_sync(ui: Ui, token: str) -> httpx.Response:
@@ -120,7 +84,7 @@ def api_sync(ui: Ui, token: str) -> httpx.Response:
 
 
 def test_a_role_revoked_by_a_commit_refuses_the_next_action_of_an_open_page(
-    setup: Setup, page: Page
+    setup: WithConfig, page: Page
 ) -> None:
     ui = setup.ui
     commit_policy(setup, role_policy("deployer"), "devs deploy web")
@@ -145,7 +109,9 @@ def test_a_role_revoked_by_a_commit_refuses_the_next_action_of_an_open_page(
     expect(feed.filter(has_text="alice@example.com sync web denied")).to_have_count(1)
 
 
-def test_a_broken_policy_keeps_the_last_good_one_and_says_why(setup: Setup, page: Page) -> None:
+def test_a_broken_policy_keeps_the_last_good_one_and_says_why(
+    setup: WithConfig, page: Page
+) -> None:
     ui = setup.ui
     good = commit_policy(setup, role_policy("deployer"), "devs deploy web")
     broken = commit_policy(setup, role_policy("deployer", extra="  rules: []\n"), "typo")

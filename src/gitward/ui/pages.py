@@ -92,21 +92,23 @@ class Pages:
     async def events(self, request: Request, session: Session) -> Response:
         """Server-sent events: changed rows of this tab's page, coalesced."""
         query = listing.Query.parse(request.query_params)
-        resume = request.headers.get("last-event-id") is not None
+        seen = request.headers.get("last-event-id")  # a reconnect: what it had seen
         return StreamingResponse(
-            self._stream(request, session, query, resume),
+            self._stream(request, session, query, seen),
             media_type="text/event-stream",
             headers={"X-Accel-Buffering": "no"},
         )
 
     async def _stream(
-        self, request: Request, session: Session, query: listing.Query, resume: bool
+        self, request: Request, session: Session, query: listing.Query, seen: str | None
     ) -> AsyncIterator[str]:
         changes = self.ctx.changes
-        yield "retry: 2000\n\n"
-        if resume:  # a reconnect may have missed changes: catch up with a fresh page
-            yield _event("refresh", "", changes.generation)
-        with changes.subscribe() as subscriber:
+        with changes.subscribe() as subscriber:  # first: no change slips in between
+            # An id from the start: a stream cut before its first change still reconnects
+            # with Last-Event-ID, and a reconnect that missed changes catches up.
+            yield f"retry: 2000\nid: {changes.generation}\n\n"
+            if seen is not None and seen != str(changes.generation):
+                yield _event("refresh", "", changes.generation)
             batches = coalesce(
                 subscriber,
                 min_interval=self.ctx.min_interval,

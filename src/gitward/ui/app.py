@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -144,8 +144,16 @@ class Guard:
         return HTMLResponse(html, status_code=code)
 
     def to_login(self, request: Request) -> Response:
-        """Back to the login page, keeping where the person was going."""
+        """Back to the login page, keeping where the person was going.
+
+        A form posted with an expired session is not replayed after login (the person
+        should see the page again before acting); they return to the page the form was
+        on, with its query (a sync dialog's preview, a list's filters), not to the POST's
+        path.
+        """
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            target = _same_origin_page(request) or target
         if request.headers.get("hx-request"):
             current = request.headers.get("hx-current-url", "/")
             path = "/" + current.split("/", 3)[3] if current.count("/") >= 3 else "/"
@@ -215,6 +223,14 @@ class Guard:
             return await handler(request, session)
 
         return endpoint
+
+
+def _same_origin_page(request: Request) -> str:
+    """The path and query of the page that sent ``request`` ("" if another origin)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.scheme != request.url.scheme or referer.netloc != request.url.netloc:
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def create_ui(ctx: UiContext) -> Starlette:

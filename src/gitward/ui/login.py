@@ -2,13 +2,16 @@
 
 The login form has no session yet, so its CSRF token is a double-submit cookie: a
 random value set with the form (HttpOnly, SameSite=Strict) that the POST must echo in a
-hidden field. A wrong token is answered exactly like an unknown one, and both are
-audited without the token. After sign-in the person lands on the page they asked for
-(only ever a path on this server).
+hidden field. The value is kept for an hour and reused by every login form meanwhile:
+when a session expires, each open tab lands on its own login page, and signing in from
+one must not make the others' forms stale. A wrong token is answered exactly like an
+unknown one, and both are audited without the token. After sign-in the person lands on
+the page they asked for (only ever a path on this server).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from starlette.requests import Request
@@ -22,6 +25,8 @@ from gitward.model.history import AuditOutcome
 from gitward.ui.app import Guard
 from gitward.ui.forms import form as form_of
 from gitward.ui.sessions import COOKIE, CSRF_FIELD, LOGIN_COOKIE, check_csrf, safe_next
+
+_LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # token_urlsafe(24): 32 characters
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, age: int) -> None:
@@ -42,7 +47,9 @@ def routes(guard: Guard) -> list[Route]:
     def form(
         request: Request, status: int = 200, error: str = "", target: str | None = None
     ) -> Response:
-        token = secrets.token_urlsafe(24)
+        token = request.cookies.get(LOGIN_COOKIE, "")
+        if not _LOGIN_TOKEN.fullmatch(token):  # reused: every open login tab shares it
+            token = secrets.token_urlsafe(24)
         response = guard.render(
             request,
             "login.html",
@@ -60,7 +67,6 @@ def routes(guard: Guard) -> list[Route]:
         response = RedirectResponse(safe_next(target), status_code=303)
         ttl = int(ctx.sessions.ttl)  # the cookie lives as long as the session
         _cookie(response, request, COOKIE, cookie, ttl)
-        response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
 
     async def show(request: Request) -> Response:

@@ -219,6 +219,9 @@ class ConfigRun:
             return [AppSpec(name, SourceSpec(repo, path), Destination(namespace=namespace))]
         location = ConfigLocation(path=config_path or ".", repo_url=repo, revision=revision.sha)
         loaded = await ConfigSource(location, self.git, self.credentials).load()
+        roles = loaded.declarations.roles  # serve would keep its last good RolePolicy
+        if roles is not None and roles.error:
+            raise ConfigError(f"the RolePolicy would not load: {roles.error}")
         self.checker.policies = self.checker.policies.with_projects(loaded.declarations.projects)
         return sorted(loaded.declarations.apps.values(), key=lambda a: a.name)
 

@@ -5,7 +5,7 @@ presses one button. After: ONE request (``POST /bulk``) acts on each app in turn
 the answer lists the outcome per app, shown above the list.
 
 Each app is checked on its own, with the same check as a single action
-(:func:`gitward.api.auth.authorize` on the app's project): someone who may sync team-a's
+(:func:`gitward.api.auth.authorize` on the app's scope): someone who may sync team-a's
 apps but not team-b's gets team-a's synced and team-b's refused, each named, and every
 app's outcome (done or denied) is in the audit log under the signed-in user. The session
 and its CSRF token are checked once for the request, as for every form.
@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gitward.api.auth import ForbiddenError, authorize
+from gitward.api.roles import scope
 from gitward.model.history import AuditOutcome, Trigger
 from gitward.ui.app import Guard
 from gitward.ui.forms import form, form_values
@@ -73,7 +74,7 @@ class Bulk:
         except KeyError:
             return Outcome(name, False, "no such application")
         try:
-            authorize(self.guard.principal(session), verb, spec.project)
+            authorize(self.guard.principal(session), verb, **scope(spec))
         except ForbiddenError as e:
             await self._audit(actor, verb, name, AuditOutcome.DENIED)
             return Outcome(name, False, e.message)

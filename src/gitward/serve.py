@@ -244,8 +244,12 @@ class Service:
         return self.connections.connect(cluster_of(spec))
 
     def _cluster_recovered(self, name: str) -> None:
-        """A cluster answers again: look at its apps now, not at their next backoff."""
+        """A cluster answers again: look at its apps now, not at their next backoff. With
+        ``--ha`` only this replica's own: every replica sees the cluster come back, and
+        forwarding the others' would write one store row per app at the same moment."""
         for app in self.controller.names():
+            if self.replica is not None and not self.replica.owns(app):
+                continue
             if cluster_of(self.controller.declared(app)) == name:
                 self.controller.trigger(app, Trigger.REFRESH)
 

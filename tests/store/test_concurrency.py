@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
+import pytest
 
 from gitward.model.history import AppStatus, SyncResult, SyncTrigger
-from gitward.store import Store
+from gitward.store import Store, engine
 from tests.store.conftest import FakeClock
 
 WRITERS = 40
@@ -45,3 +48,22 @@ async def test_two_processes_worth_of_stores_share_one_database(
         assert len(await other.list_audit(limit=100)) == 20
     finally:
         await other.close()
+
+
+async def test_sqlite_writers_of_one_process_queue_instead_of_timing_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy timeout of 1 ms stands in for a loaded machine where a writer waits longer
+    than the timeout for SQLite's lock: the store's own writers still all get through,
+    because they queue in the process rather than race for the file's lock."""
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 1)
+    monkeypatch.setattr(
+        engine, "_SQLITE_PRAGMAS", (*engine._SQLITE_PRAGMAS[:3], "PRAGMA busy_timeout=1")
+    )
+    store = await Store.open(f"sqlite:///{tmp_path / 'busy.db'}", FakeClock())
+    try:
+        ids = await asyncio.gather(*(one_sync(store, n) for n in range(WRITERS * 3)))
+        assert len(set(ids)) == WRITERS * 3
+        assert len(await store.list_syncs(limit=1000)) == WRITERS * 3
+    finally:
+        await store.close()

@@ -11,8 +11,9 @@ details): it saves text exactly as given and never sees a plaintext secret.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from types import TracebackType
 from typing import Any, Self
 
@@ -59,6 +60,12 @@ class Store:
         # recorded before the next write, so no sync stays Running once it is back.
         self._unrecorded: dict[int, tuple[dict[str, Any], tuple[ObjectAction, ...]]] = {}
         self.problem = ""  # why the last access failed; "" once the database answers
+        # SQLite has one writer at a time: this process's writers queue here, in order and
+        # without a deadline, instead of racing for the file's lock, where a writer that
+        # waits longer than the busy timeout (a loaded machine, many workers) fails with
+        # "database is locked" and its status or history write is lost. The busy timeout
+        # still covers other processes (the CLI) writing the same file.
+        self._write_lock = asyncio.Lock() if target.backend is Backend.SQLITE else None
 
     @classmethod
     async def open(cls, url: str, clock: Clock, *, owner: str = DEFAULT_OWNER) -> Store:
@@ -328,10 +335,14 @@ class Store:
     ) -> AsyncIterator[AsyncConnection]:
         if self._closed:
             raise StoreError(f"store: cannot {action}: the store is closed")
+        queue: AbstractAsyncContextManager[Any] = nullcontext()
+        if engine is self._engine and self._write_lock is not None:
+            queue = self._write_lock
         try:
-            with translated(action, self._target.display):
-                async with engine.begin() as conn:
-                    yield conn
+            async with queue:
+                with translated(action, self._target.display):
+                    async with engine.begin() as conn:
+                        yield conn
         except StoreError as e:
             if e.transient:
                 self.problem = e.message

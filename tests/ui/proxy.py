@@ -22,6 +22,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._paused = False
+        self._closed = False
         self.requests: list[str] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
@@ -32,7 +33,10 @@ class Proxy:
     def __exit__(
         self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        with self._lock:
+            self._closed = True
         self._server.close()
+        self._thread.join(timeout=10)
         self.cut()
 
     def pause(self) -> None:
@@ -58,11 +62,17 @@ class Proxy:
             except OSError:
                 return  # closed
             with self._lock:
-                paused = self._paused
-            if paused:
+                paused, closed = self._paused, self._closed
+            if paused or closed:
+                client.close()
+                if closed:
+                    return
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
                 client.close()
                 continue
-            upstream = socket.create_connection(self.target)
             with self._lock:
                 self._open |= {client, upstream}
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
@@ -77,7 +87,10 @@ class Proxy:
                 sink.sendall(data)
         except OSError:
             pass
-        finally:
+        finally:  # the first pump to end closes both sockets: none is left to the GC
+            with self._lock:
+                self._open -= {source, sink}
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+                sock.close()

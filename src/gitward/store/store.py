@@ -246,7 +246,9 @@ class Store:
         for sync_id, (values, actions) in sorted(self._unrecorded.items()):
             async with self._transaction(self._engine, f"record the end of sync {sync_id}") as c:
                 await syncs.finish(c, sync_id, values, actions)  # False: already Interrupted
-            del self._unrecorded[sync_id]
+            # Two writers may replay the same result at once (each saw it before either
+            # wrote it); the second finds it gone, which is what it wanted.
+            self._unrecorded.pop(sync_id, None)
 
     async def get_sync(self, sync_id: int) -> SyncRecord | None:
         async with self._read(f"read sync {sync_id}") as conn:

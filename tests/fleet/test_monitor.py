@@ -110,7 +110,8 @@ async def test_watches_sleeping_on_a_down_cluster_wake_when_it_is_back() -> None
     monitor = ClusterMonitor(ClusterHealth("eu"), FakeClock())
     monitor.failed(ClusterState.UNREACHABLE, "refused")
     sleeper = asyncio.create_task(monitor.sleep(3600))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one loop turn: the task runs up to its wait (deterministic)
+    assert not sleeper.done()  # it sleeps while the cluster is down
     monitor.succeeded("v1")
     await asyncio.wait_for(sleeper, timeout=5)  # woke long before its hour
 

@@ -167,3 +167,31 @@ async def settled(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the monitor did not reach the expected state")
+
+
+@pytest.mark.parametrize("turns", range(6))
+async def test_the_probe_loop_stops_when_cancelled_as_a_probe_answers(turns: int) -> None:
+    """Closing a connection cancels its probe loop; the loop must end even when the
+    cancel lands in the loop turn where the probe's answer arrives (a service stop
+    otherwise waits on the loop for ever, probing a cluster nobody uses any more).
+    ``turns``: how many loop turns pass between the answer and the cancel."""
+    monitor = ClusterMonitor(ClusterHealth("c"), FakeClock())
+    answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    asked = asyncio.Event()
+
+    async def probe() -> str:
+        asked.set()
+        return await answer
+
+    loop_task = asyncio.create_task(monitor.run(probe))
+    await asked.wait()
+    answer.set_result("v1.36.0")
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    loop_task.cancel()
+    await asyncio.wait({loop_task}, timeout=10)
+    stopped = loop_task.cancelled()
+    if not stopped:
+        loop_task.cancel()
+        await asyncio.gather(loop_task, return_exceptions=True)
+    assert stopped, "the probe loop swallowed the cancel and kept probing"

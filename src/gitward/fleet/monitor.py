@@ -160,10 +160,9 @@ class ClusterMonitor:
     async def sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the cluster comes back (the watches' backoff)."""
         recovered = self._recovered
-        try:
-            await asyncio.wait_for(recovered.wait(), timeout=seconds)
-        except TimeoutError:
-            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await recovered.wait()
 
     async def run(self, probe: Callable[[], Awaitable[str]]) -> None:
         """Probe forever: ``probe`` returns the server version or raises GitwardError."""
@@ -172,12 +171,17 @@ class ClusterMonitor:
             await self.probe_once(probe)
             delay = probe_delay(self.health, self.settings)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._probe_now.wait(), timeout=delay)
+                async with asyncio.timeout(delay):  # not wait_for: see probe_once
+                    await self._probe_now.wait()
 
     async def probe_once(self, probe: Callable[[], Awaitable[str]]) -> None:
+        """One probe. ``asyncio.timeout``, never ``wait_for``: on Python 3.11, a cancel
+        that lands in the turn the probe answers is lost inside ``wait_for``, and the
+        loop would probe on after its connection was closed (a stop waited for ever)."""
         timeout = self.settings.probe_timeout
         try:
-            version = await asyncio.wait_for(probe(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                version = await probe()
         except TimeoutError:
             self.failed(ClusterState.UNREACHABLE, f"GET /version: no answer within {timeout:g}s")
         except GitwardError as e:

@@ -195,7 +195,8 @@ class Replica:
         """SIGTERM: take no more work; wait (up to the grace period) for syncs in flight."""
         self._stopping = True
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout=self.settings.grace)
+            async with asyncio.timeout(self.settings.grace):
+                await self._idle.wait()
         except TimeoutError:
             log.warning(
                 "%d syncs still running after %ss; they are interrupted",
@@ -223,8 +224,9 @@ class Replica:
 
     async def _loop(self) -> None:
         while True:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sleep())
+            with suppress(TimeoutError):  # asyncio.timeout: wait_for may lose a cancel
+                async with asyncio.timeout(self._sleep()):
+                    await self._wake.wait()
             self._wake.clear()
             for step in (self._tick, self._deliver):  # one failing does not hold the other
                 try:

@@ -133,8 +133,9 @@ class WorkQueue:
         while True:
             timeout = self.release_due()
             self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it may lose a cancel
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
 
 
 def _stronger(current: Item | None, new: Item) -> Item:

@@ -139,7 +139,8 @@ async def coalesce(
     last = -min_interval
     while True:
         try:
-            await asyncio.wait_for(subscriber.wake.wait(), timeout=keepalive)
+            async with asyncio.timeout(keepalive):  # not wait_for: it may lose a cancel
+                await subscriber.wake.wait()
         except TimeoutError:
             yield None
             continue

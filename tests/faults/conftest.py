@@ -29,7 +29,7 @@ from gitward.serve import ServeSettings, Service
 from tests.conftest import client_for
 from tests.engine.conftest import repo
 from tests.serve.conftest import WEBHOOK_SECRET, Running
-from tests.support.waiting import eventually_sync
+from tests.support.waiting import eventually_sync, stopped
 
 __all__ = ["Plane", "ServeOn", "repo"]  # repo: a shared fixture
 
@@ -181,4 +181,4 @@ async def serve_on(tmp_path: Path) -> AsyncIterator[ServeOn]:
 
     yield start
     for service in started:
-        await service.stop()
+        await stopped(service)

@@ -17,7 +17,7 @@ from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo
 from tests.policy import policies as p
 from tests.serve.conftest import application
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, stopped
 
 pytestmark = pytest.mark.cluster
 
@@ -126,4 +126,4 @@ async def test_policies_from_the_config_repository_gate_every_sync(  # noqa: PLR
 
         await eventually(applied, what="the app to sync once the policy commit removed the rule")
     finally:
-        await service.stop()
+        await stopped(service)

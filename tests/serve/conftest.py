@@ -24,7 +24,7 @@ from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo, cluster, repo
 from tests.store.postgres import PostgresServer
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, stopped
 
 __all__ = ["GitRepo", "Running", "Serve", "application", "cluster", "repo"]  # shared fixtures
 
@@ -164,7 +164,7 @@ async def serve(
 
     yield start
     for service in started:
-        await service.stop()
+        await stopped(service)
 
 
 def application(

@@ -17,7 +17,7 @@ from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo
 from tests.serve.conftest import WEBHOOK_SECRET, application
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, stopped
 
 pytestmark = pytest.mark.cluster
 
@@ -106,4 +106,4 @@ async def test_adding_and_removing_an_application_file_in_git(
         assert name not in service.controller.apps
         assert await service.store.get_status(name) is None
     finally:
-        await service.stop()
+        await stopped(service)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
@@ -122,3 +123,21 @@ def eventually_sync(
             if until(value):
                 return value
         time.sleep(poll.next_delay())
+
+
+async def stopped(service: Any, within: float = 120.0) -> None:
+    """``await service.stop()``, bounded: a stop that hangs fails the test naming the
+    tasks still running (a hang here once held CI until its deadline, with no output)."""
+    task = asyncio.ensure_future(service.stop())
+    done, _ = await asyncio.wait({task}, timeout=within)
+    if task in done:
+        task.result()
+        return
+    stacks = io.StringIO()
+    for other in asyncio.all_tasks():
+        if other is not asyncio.current_task():
+            other.print_stack(limit=6, file=stacks)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    name = type(service).__name__
+    raise AssertionError(f"{name}.stop() still ran after {within:g}s:\n{stacks.getvalue()}")

@@ -126,3 +126,54 @@ def test_an_application_may_ask_for_the_flux_layout() -> None:
     }
     source = parse_declarations([("a.yaml", doc)]).apps["prod"].source
     assert source.kustomize == KustomizeOptions(generate=True)
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_files_flux_leaves_out_of_its_artifact_are_not_applied(
+    tools: RenderTools, tree: Path
+) -> None:
+    """Flux's defaults (a CI file next to the manifests) and the repository's
+    .sourceignore files (root and nested, each for its own folder; ``!`` takes a file
+    back) leave the same files out as Flux's source-controller does."""
+    write(
+        tree,
+        {
+            ".sourceignore": "# test data is not deployed\nfixtures/\n*.draft.yaml\n",
+            "clusters/prod/cloudbuild.yaml": "steps: [{name: gcr.io/cloud-builders/docker}]\n",
+            "clusters/prod/fixtures/cm.yaml": cm("fixture"),
+            "clusters/prod/wip.draft.yaml": cm("draft"),
+            "clusters/prod/infra/.sourceignore": "deep/\n!keep.draft.yaml\n",
+            "clusters/prod/infra/keep.draft.yaml": cm("kept-draft"),
+            "clusters/prod/infra/other/deep/cm.yaml": cm("deep-under-infra"),
+            "clusters/prod/other/deep/cm.yaml": cm("deep-elsewhere"),
+            "clusters/prod/fixtures/kustomization.yaml": "resources: [cm.yaml]\n",
+        },
+    )
+    assert names(render(tools, tree, flux_source())) == [
+        "app-base",
+        "deep-elsewhere",  # infra/.sourceignore's "deep/" applies under infra/ only
+        "kept-draft",
+        "top",
+    ]
+
+
+def test_a_path_whose_every_file_is_ignored_is_an_error_not_an_empty_app(
+    tools: RenderTools, tmp_path: Path
+) -> None:
+    """Applying nothing would prune everything the app had: say why nothing was read."""
+    write(tmp_path, {".sourceignore": "clusters/\n", "clusters/prod/cm.yaml": cm("x")})
+    with pytest.raises(RenderError) as failed:
+        render(tools, tmp_path, flux_source())
+    assert "cm.yaml: left out by Flux's .sourceignore rules" in str(failed.value)
+
+
+def test_an_application_without_generate_ignores_no_file(tools: RenderTools, tree: Path) -> None:
+    """.sourceignore is Flux's: a plain directory app reads every manifest."""
+    write(tree, {".sourceignore": "*.yaml\n"})
+    source = SourceSpec(repo_url="https://example.invalid/r.git", path="clusters/prod")
+    assert names(render(tools, tree, source)) == ["top"]

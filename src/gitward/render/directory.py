@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 
 from gitward.errors import RenderError
@@ -126,13 +126,16 @@ def render_directory(
     jsonnet: JsonnetRun | None = None,
     *,
     skip: frozenset[str] = frozenset(),
+    leave_out: Callable[[str], str | None] | None = None,
 ) -> list[Resource]:
     """The objects in the files of ``app_path`` (relative to the repository ``root``).
 
     SOPS-encrypted files are decrypted with ``keys`` (:mod:`gitward.render.sops`); one
     that cannot be decrypted fails the whole render. ``.jsonnet`` files are evaluated
     together, after the others, by :mod:`gitward.render.jsonnet` with ``jsonnet``.
-    Subfolders in ``skip`` (relative to ``app_path``) are left to the caller."""
+    Subfolders in ``skip`` (relative to ``app_path``) are left to the caller; a file for
+    which ``leave_out`` (given its path relative to ``app_path``) names a reason is not
+    read."""
     real_root = root.resolve()
     app_dir = confine(real_root, app_path, what="application path")
     if not app_dir.is_dir():
@@ -151,6 +154,10 @@ def render_directory(
         left_out = selected.excluded_by(relative)
         if left_out is not None:
             ignored[relative] = f"left out by directory.{left_out}"
+            continue
+        reason = leave_out(relative) if leave_out is not None else None
+        if reason is not None:
+            ignored[relative] = reason
             continue
         path = repo_path(base, relative)
         if relative.endswith(JSONNET_SUFFIX):

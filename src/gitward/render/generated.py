@@ -7,7 +7,9 @@ nothing else, so its output is the files' objects followed by each such folder's
 gitward produces the same objects without writing into the checkout: the files through
 the directory renderer (confined, SOPS-decrypted, hidden folders skipped, as for any
 directory source), the folders through :mod:`gitward.render.kustomize`. A file that is
-not Kubernetes YAML is an error, as it is for Flux.
+not Kubernetes YAML is an error, as it is for Flux. Files and folders that Flux leaves
+out of its artifact (defaults and ``.sourceignore`` files,
+:mod:`gitward.render.sourceignore`) are left out here too.
 
 Used by :class:`gitward.render.renderer.ManifestRenderer` for apps whose
 ``kustomize.generate`` is set (every Flux ``Kustomization``).
@@ -25,13 +27,17 @@ from gitward.paths import confine
 from gitward.render.directory import render_directory, repo_path
 from gitward.render.jsonnet import JsonnetRun
 from gitward.render.kustomize import kustomization_file
+from gitward.render.sourceignore import IGNORE_FILE, SourceIgnore
 
 FLUX_FILES = DirectoryOptions(recurse=True, include="*.{yaml,yml}")
 
 
-def kustomization_folders(root: Path, app_path: str) -> list[str]:
+def kustomization_folders(
+    root: Path, app_path: str, ignore: SourceIgnore | None = None
+) -> list[str]:
     """Subfolders of ``app_path`` (relative to it, sorted) holding a kustomization file;
-    none of them inside another. Hidden folders and symlinked ones are not entered."""
+    none of them inside another. Hidden folders, symlinked ones and those ``ignore``
+    leaves out are not entered."""
     app_dir = confine(root, app_path, what="application path")
     found: list[str] = []
     for directory, dirs, _files in os.walk(app_dir):
@@ -40,6 +46,8 @@ def kustomization_folders(root: Path, app_path: str) -> list[str]:
         for name in dirs:
             child = Path(directory) / name
             if name.startswith(".") or child.is_symlink():
+                continue
+            if ignore is not None and ignore.ignored(f"{child.relative_to(root).as_posix()}/"):
                 continue
             if kustomization_file(child) is not None:
                 found.append(child.relative_to(app_dir).as_posix())
@@ -59,9 +67,22 @@ def render_generated(
     """The objects of ``app_path`` as Flux's generated kustomization has them; ``build``
     runs Kustomize on a repository path."""
     real_root = root.resolve()
-    folders = kustomization_folders(real_root, app_path)
+    ignore = SourceIgnore.load(real_root, app_path)
+    folders = kustomization_folders(real_root, app_path, ignore)
+    base = confine(real_root, app_path, what="application path").relative_to(real_root)
+
+    def leave_out(relative: str) -> str | None:
+        path = (base / relative).as_posix()
+        return f"left out by Flux's {IGNORE_FILE} rules" if ignore.ignored(path) else None
+
     resources = render_directory(
-        real_root, app_path, FLUX_FILES, keys, jsonnet, skip=frozenset(folders)
+        real_root,
+        app_path,
+        FLUX_FILES,
+        keys,
+        jsonnet,
+        skip=frozenset(folders),
+        leave_out=leave_out,
     )
     for folder in folders:
         resources.extend(build(repo_path(app_path, folder)))

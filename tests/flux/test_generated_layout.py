@@ -4,16 +4,18 @@ kustomize; a file that is not Kubernetes YAML is an error naming it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from gitward.errors import RenderError
+from gitward.errors import ConfigError, RenderError
 from gitward.model import KustomizeOptions, Resource, SourceSpec
 from gitward.ports import RenderRequest
 from gitward.render import ManifestRenderer, RenderTools
 from gitward.spec.declarations import parse_declarations
+from gitward.spec.flux.appdoc import application
 from gitward.toolchain import Toolchain
 
 from .test_spec import GIT_REPOSITORY, KUSTOMIZATION
@@ -177,3 +179,53 @@ def test_an_application_without_generate_ignores_no_file(tools: RenderTools, tre
     write(tree, {".sourceignore": "*.yaml\n"})
     source = SourceSpec(repo_url="https://example.invalid/r.git", path="clusters/prod")
     assert names(render(tools, tree, source)) == ["top"]
+
+
+def flux_source_ignoring(patterns: str) -> SourceSpec:
+    repository = yaml.safe_load(GIT_REPOSITORY)
+    repository["spec"]["ignore"] = patterns
+    kustomization = yaml.safe_load(KUSTOMIZATION)
+    kustomization["spec"]["path"] = "./clusters/prod"
+    declared = parse_declarations([("s.yaml", repository), ("k.yaml", kustomization)])
+    return declared.apps["podinfo"].source
+
+
+def test_the_git_repositorys_ignore_patterns_come_last_and_may_take_files_back(
+    tools: RenderTools, tree: Path
+) -> None:
+    """GitRepository spec.ignore: patterns from the repository's root, after Flux's
+    defaults and the .sourceignore files, so they decide."""
+    write(
+        tree,
+        {
+            ".sourceignore": "*.extra.yaml\n",
+            "clusters/prod/back.extra.yaml": cm("taken-back"),
+            "clusters/prod/cloudbuild.yaml": cm("cloudbuild-as-a-manifest"),
+        },
+    )
+    source = flux_source_ignoring("/clusters/prod/infra/\n!back.extra.yaml\n!cloudbuild.yaml\n")
+    assert source.kustomize == KustomizeOptions(
+        generate=True, ignore="/clusters/prod/infra/\n!back.extra.yaml\n!cloudbuild.yaml\n"
+    )
+    assert names(render(tools, tree, source)) == [
+        "app-base",
+        "cloudbuild-as-a-manifest",
+        "taken-back",
+        "top",
+    ]
+
+
+def test_the_ignore_patterns_survive_the_import_as_an_application() -> None:
+    """`gitward import` writes them as the Application's kustomize.ignore, which reads
+    back as the same app; ignore without generate is refused."""
+    source = flux_source_ignoring("fixtures/\n")
+    app = parse_declarations(
+        [("s.yaml", yaml.safe_load(GIT_REPOSITORY)), ("k.yaml", yaml.safe_load(KUSTOMIZATION))]
+    ).apps["podinfo"]
+    written = application(replace(app, source=source))
+    assert written["spec"]["source"]["kustomize"] == {"generate": True, "ignore": "fixtures/\n"}
+    again = parse_declarations([("app.yaml", written)]).apps["podinfo"]
+    assert again.source.kustomize == source.kustomize
+    del written["spec"]["source"]["kustomize"]["generate"]
+    with pytest.raises(ConfigError, match=r"kustomize\.ignore.*set generate: true"):
+        parse_declarations([("app.yaml", written)])

@@ -107,6 +107,9 @@ class KustomizeOptions:
     # it had one listing its .yaml/.yml files, whole tree, each subfolder that holds a
     # kustomization file built by Kustomize (gitward extension ``generate: true``).
     generate: bool = False
+    # With ``generate``: more ``.sourceignore``-format patterns (Flux's GitRepository
+    # ``spec.ignore``), after Flux's defaults and the repository's .sourceignore files.
+    ignore: str | None = None
 
     @property
     def edits(self) -> bool:

@@ -63,11 +63,13 @@ def render_generated(
     build: Callable[[str], list[Resource]],
     keys: DecryptionKeys | None,
     jsonnet: JsonnetRun,
+    *,
+    ignore_patterns: str | None = None,
 ) -> list[Resource]:
     """The objects of ``app_path`` as Flux's generated kustomization has them; ``build``
-    runs Kustomize on a repository path."""
+    runs Kustomize on a repository path; ``ignore_patterns``: the source's own."""
     real_root = root.resolve()
-    ignore = SourceIgnore.load(real_root, app_path)
+    ignore = SourceIgnore.load(real_root, app_path, ignore_patterns)
     folders = kustomization_folders(real_root, app_path, ignore)
     base = confine(real_root, app_path, what="application path").relative_to(real_root)
 

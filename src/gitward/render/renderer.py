@@ -134,7 +134,16 @@ class ManifestRenderer:
             return self._kustomize(replace(request, source=replace(request.source, path=path)))
 
         jsonnet = JsonnetRun(timeout=self._timeout, search_path=self._tools.search_path)
-        return render_generated(request.root, request.source.path, build, request.keys, jsonnet)
+        options = request.source.kustomize
+        patterns = options.ignore if options is not None else None
+        return render_generated(
+            request.root,
+            request.source.path,
+            build,
+            request.keys,
+            jsonnet,
+            ignore_patterns=patterns,
+        )
 
     def _kustomize(self, request: RenderRequest) -> list[Resource]:
         return render_kustomize(

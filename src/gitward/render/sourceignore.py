@@ -62,9 +62,10 @@ class SourceIgnore:
     rules: tuple[tuple[str, GitIgnoreSpec], ...]
 
     @classmethod
-    def load(cls, root: Path, app_path: str) -> SourceIgnore:
+    def load(cls, root: Path, app_path: str, extra: str | None = None) -> SourceIgnore:
         """The defaults, then the ``.sourceignore`` files above ``app_path`` (root first)
-        and inside it (parents before their subfolders)."""
+        and inside it (parents before their subfolders), then ``extra`` (Flux's
+        GitRepository ``spec.ignore``, from the repository's root)."""
         real_root = root.resolve()
         app_dir = confine(real_root, app_path, what="application path")
         relative = PurePosixPath(app_dir.relative_to(real_root).as_posix())
@@ -75,6 +76,9 @@ class SourceIgnore:
             spec = _read(real_root, folder)
             if spec is not None:
                 rules.append((folder, spec))
+        extra_rules = _patterns((extra or "").splitlines())
+        if extra_rules is not None:
+            rules.append(("", extra_rules))
         return cls(tuple(rules))
 
     def ignored(self, path: str) -> bool:
@@ -105,9 +109,9 @@ def _read(root: Path, folder: str) -> GitIgnoreSpec | None:
     if not path.is_file():
         return None
     confine(root, str(path.relative_to(root)), what=IGNORE_FILE)  # a symlink out: refused
-    lines = [
-        line
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    return GitIgnoreSpec.from_lines(lines) if lines else None
+    return _patterns(path.read_text(encoding="utf-8", errors="replace").splitlines())
+
+
+def _patterns(lines: list[str]) -> GitIgnoreSpec | None:
+    kept = [line for line in lines if line.strip() and not line.startswith("#")]
+    return GitIgnoreSpec.from_lines(kept) if kept else None

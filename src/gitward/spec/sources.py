@@ -197,7 +197,10 @@ def parse_kustomize(r: Reader) -> KustomizeOptions:
         namespace=r.str_("namespace"),
         patches=tuple(_patch(p) for p in r.items("patches")),
         generate=r.bool_("generate"),
+        ignore=r.str_("ignore"),
     )
+    if result.ignore is not None and not result.generate:
+        raise r.fail("ignore", "applies to generated builds only: set generate: true")
     r.finish()
     return result
 

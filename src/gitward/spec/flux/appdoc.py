@@ -115,12 +115,15 @@ def _kustomize(options: KustomizeOptions) -> dict[str, Any]:
         name_suffix=options.name_suffix,
         patches=options.patches,
         generate=options.generate,
+        ignore=options.ignore,
     )
     if written != options:
         raise ValueError("these kustomize options cannot be written as an Application yet")
     result: dict[str, Any] = {}
     if options.generate:
         result["generate"] = True
+    if options.ignore is not None:
+        result["ignore"] = options.ignore
     if options.images:
         result["images"] = list(options.images)
     if options.name_prefix:

@@ -55,7 +55,9 @@ def parse_kustomization(
     path = _path(spec.str_("path") or "./")
     app = AppSpec(
         name=name,
-        source=dataclasses.replace(source.spec, path=path, kustomize=_kustomize(spec)),
+        source=dataclasses.replace(
+            source.spec, path=path, kustomize=_kustomize(spec, source.ignore)
+        ),
         destination=Destination(namespace=target),
         sync_policy=SyncPolicy(
             automated=True, self_heal=True, prune=spec.bool_("prune"), options=options
@@ -131,17 +133,19 @@ def _decryption(r: FluxReader | None, namespace: str, target: str | None) -> Dec
     return Decryption(provider="sops", secret_name=secret, namespace=elsewhere)
 
 
-def _kustomize(spec: FluxReader) -> KustomizeOptions:
+def _kustomize(spec: FluxReader, ignore: str | None) -> KustomizeOptions:
     """Flux's ``images``, ``patches``, ``namePrefix`` and ``nameSuffix`` as the overlay
     gitward writes on top of the path's kustomization (:mod:`gitward.render.kustomize_edits`);
     a path without a kustomization is built as kustomize-controller builds it
-    (``generate``: :mod:`gitward.render.generated`)."""
+    (``generate``: :mod:`gitward.render.generated`), leaving out what the source's
+    ``ignore`` patterns leave out."""
     return KustomizeOptions(
         images=tuple(_image(entry) for entry in spec.items("images")),
         name_prefix=spec.str_("namePrefix"),
         name_suffix=spec.str_("nameSuffix"),
         patches=tuple(_patch(entry) for entry in spec.items("patches")),
         generate=True,
+        ignore=ignore,
     )
 
 

@@ -31,6 +31,7 @@ class FluxSource:
     name: str
     origin: str
     spec: SourceSpec
+    ignore: str | None = None  # GitRepository spec.ignore: for generated builds
 
     @property
     def ref(self) -> str:
@@ -48,19 +49,14 @@ def parse_git_repository(root: FluxReader, namespace: str, name: str) -> FluxSou
     secret_name = secret.str_("name", required=True) if secret is not None else None
     if secret is not None:
         secret.finish()
-    if spec.get("ignore") is not None:
-        raise spec.fail(
-            "ignore",
-            "is not supported by gitward yet (.sourceignore patterns); keep files that "
-            "must not be applied out of the Kustomization's path",
-        )
+    ignore = spec.str_("ignore")  # for the Kustomizations built from it
     source = SourceSpec(
         repo_url=url,
         target_revision=_revision(spec),
         secret_ref=secret_name,
         secret_namespace=namespace if secret_name else None,
     )
-    found = FluxSource("GitRepository", namespace, name, root.origin, source)
+    found = FluxSource("GitRepository", namespace, name, root.origin, source, ignore)
     spec.finish()
     return found
 

@@ -18,6 +18,7 @@ from gitward.spec.declarations import parse_declarations
 from gitward.spec.flux.appdoc import application
 from gitward.toolchain import Toolchain
 
+from .test_chart_kinds import OCI_REPOSITORY
 from .test_spec import GIT_REPOSITORY, KUSTOMIZATION
 
 
@@ -229,3 +230,16 @@ def test_the_ignore_patterns_survive_the_import_as_an_application() -> None:
     del written["spec"]["source"]["kustomize"]["generate"]
     with pytest.raises(ConfigError, match=r"kustomize\.ignore.*set generate: true"):
         parse_declarations([("app.yaml", written)])
+
+
+def test_an_oci_repositorys_ignore_patterns_reach_its_kustomizations() -> None:
+    """Flux applies OCIRepository spec.ignore to the extracted artifact the same way."""
+    repository = yaml.safe_load(OCI_REPOSITORY)
+    repository["spec"]["ignore"] = "tests/\n"
+    kustomization = yaml.safe_load(KUSTOMIZATION)
+    kustomization["metadata"]["namespace"] = "default"
+    kustomization["spec"]["sourceRef"] = {"kind": "OCIRepository", "name": "podinfo"}
+    declared = parse_declarations([("s.yaml", repository), ("k.yaml", kustomization)])
+    assert declared.apps["podinfo"].source.kustomize == KustomizeOptions(
+        generate=True, ignore="tests/\n"
+    )

@@ -53,7 +53,8 @@ def parse_oci_repository(root: FluxReader, namespace: str, name: str) -> FluxSou
         secret_ref=(secret := _secret(spec)),
         secret_namespace=namespace if secret else None,
     )
-    return _finish(root, spec, "OCIRepository", (namespace, name), source)
+    ignore = spec.str_("ignore")  # for the Kustomizations built from its artifact
+    return _finish(root, spec, "OCIRepository", (namespace, name), source, ignore)
 
 
 def parse_helm_repository(root: FluxReader, namespace: str, name: str) -> FluxSource:
@@ -180,9 +181,14 @@ def _layers(r: FluxReader) -> LayerSelector:
     return LayerSelector(media_type, LayerOperation(operation))
 
 
-def _finish(
-    root: FluxReader, spec: FluxReader, kind: str, where: tuple[str, str], source: SourceSpec
+def _finish(  # noqa: PLR0917
+    root: FluxReader,
+    spec: FluxReader,
+    kind: str,
+    where: tuple[str, str],
+    source: SourceSpec,
+    ignore: str | None = None,
 ) -> FluxSource:
     spec.finish()
     namespace, name = where
-    return FluxSource(kind, namespace, name, root.origin, source)
+    return FluxSource(kind, namespace, name, root.origin, source, ignore)

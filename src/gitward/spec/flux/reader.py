@@ -79,7 +79,6 @@ _NOT_YET.update(
         "OCIRepository.spec.verify": "artifact signature verification",
         "OCIRepository.spec.serviceAccountName": "image pull secrets of a service account",
         "OCIRepository.spec.proxySecretRef": "proxies for registries",
-        "OCIRepository.spec.ignore": ".sourceignore patterns",
         "OCIRepository.spec.suspend": "suspending a source (suspend the Kustomization instead)",
     }
 )

@@ -23,14 +23,20 @@ class Images:
     oras: Path
     home: Path
 
-    def push(self, repository: str, *tags: str) -> None:
-        (self.home / "layer.txt").write_text(f"{repository}:{tags[0]}\n")
+    def push(self, repository: str, *tags: str, build: str = "") -> None:
+        """Push an image with these tags; another ``build`` makes another digest."""
+        (self.home / "layer.txt").write_text(f"{repository}:{tags[0]} {build}\n")
         target = f"{self.server.host}/{repository}:{','.join(tags)}"
         run(
             [self.oras, "push", "--plain-http", target, "layer.txt:text/plain"],
             self.home,
             self.home,
         )
+
+    def digest(self, repository: str, tag: str) -> str:
+        """What the registry says ``tag`` points at, read by oras, not by gitward."""
+        target = f"{self.server.host}/{repository}:{tag}"
+        return run([self.oras, "resolve", "--plain-http", target], self.home).strip()
 
 
 @pytest.fixture

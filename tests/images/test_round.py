@@ -10,7 +10,7 @@ import pytest
 
 from gitward.imageauto.scan import ImageUpdater
 from gitward.model import RepoCredentials
-from gitward.source.oci import list_tags
+from gitward.source.oci import list_tags, tag_digest
 from gitward.spec.declarations import read_documents
 from gitward.spec.images import parse_images
 from tests.images.conftest import Images
@@ -129,3 +129,85 @@ async def test_a_round_selects_edits_commits_and_pushes(
     assert git(origin.bare, "show", "main:other/web.yaml") == WEB.format(host=host).rstrip("\n")
     assert announced == [server.url(origin)]
     assert again.pushed == {}  # nothing new: no commit
+
+
+PINNED_DOCUMENTS = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {{name: web, namespace: flux-system}}
+spec: {{image: '{host}/team/web', interval: 1m, insecure: true}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {{name: web, namespace: flux-system}}
+spec:
+  imageRepositoryRef: {{name: web}}
+  digestReflectionPolicy: {reflect}
+  policy: {{semver: {{range: 1.x}}}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {{name: fleet, namespace: flux-system}}
+spec:
+  interval: 1m
+  sourceRef: {{kind: GitRepository, name: fleet}}
+  git: {{commit: {{author: {{name: bot, email: bot@example.com}}}}}}
+  update: {{path: ./apps, strategy: Setters}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{name: fleet, namespace: flux-system}}
+spec: {{url: '{url}', interval: 1m, ref: {{branch: main}}}}
+"""
+PINNED_VALUES = """\
+image: {host}/team/web:1.0.0 # {{"$imagepolicy": "flux-system:web"}}
+digest: none # {{"$imagepolicy": "flux-system:web:digest"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("reflect", "follows_a_moved_tag"), [("IfNotPresent", False), ("Always", True)]
+)
+async def test_a_policy_that_reflects_digests_pins_what_the_tag_points_at(
+    images_registry: Images,
+    origin: GitRepo,
+    tmp_path: Path,
+    reflect: str,
+    follows_a_moved_tag: bool,
+) -> None:
+    """The selected tag is written with its digest (image:tag@sha256:..., and alone at
+    :digest markers), the digest the registry serves (read here by oras). When the tag
+    is pushed again with another image, Always follows it; IfNotPresent keeps the first."""
+    host = images_registry.server.host
+    images_registry.push("team/web", "1.0.0", "1.10.0")
+    origin.commit({"apps/values.yaml": PINNED_VALUES.format(host=host)})
+    server = HttpGitServer(tmp_path / "git", "bot", "token")
+    try:
+        config = tmp_path / "flux.yaml"
+        config.write_text(
+            PINNED_DOCUMENTS.format(host=host, url=server.url(origin), reflect=reflect)
+        )
+        images = parse_images([(str(config), d) for d in read_documents(config)], {})
+        updater = ImageUpdater(
+            tmp_path / "cache",
+            list_tags,
+            git_credentials=lambda _url: RepoCredentials(username="bot", password="token"),
+            tag_digest=tag_digest,
+        )
+        first = await updater.run_once(images)
+        first_digest = images_registry.digest("team/web", "1.10.0")
+        images_registry.push("team/web", "1.10.0", build="rebuilt")  # the tag moves
+        moved_digest = images_registry.digest("team/web", "1.10.0")
+        second = await updater.run_once(images)
+    finally:
+        server.stop()
+
+    assert first.errors == second.errors == {}
+    assert first_digest != moved_digest
+    assert first.pushed["flux-system/fleet"]
+    expected = moved_digest if follows_a_moved_tag else first_digest
+    assert bool(second.pushed) is follows_a_moved_tag
+    assert git(origin.bare, "show", "main:apps/values.yaml").splitlines() == [
+        f'image: {host}/team/web:1.10.0@{expected} # {{"$imagepolicy": "flux-system:web"}}',
+        f'digest: {expected} # {{"$imagepolicy": "flux-system:web:digest"}}',
+    ]

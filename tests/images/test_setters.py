@@ -110,6 +110,8 @@ def test_kustomization_images_with_setters_stay_valid_yaml() -> None:
 def test_marker_forms() -> None:
     assert marker_of('{"$imagepolicy": "ns:p"}') == ("ns:p", "")
     assert marker_of('{"$imagepolicy": "ns:p:tag"}') == ("ns:p", "tag")
+    assert marker_of('{"$imagepolicy": "ns:p:digest"}') == ("ns:p", "digest")
+    assert marker_of('{"$imagepolicy": "ns:p:size"}') is None
     assert marker_of('{"$imagepolicy": "p"}') is None
     assert marker_of('{"$other": "ns:p"}') is None
 
@@ -139,3 +141,31 @@ def test_only_marked_lines_change_and_a_second_edit_changes_nothing(lines: list[
     assert changed == {c.line for c in changes}
     assert all("$imagepolicy" in before[n - 1] for n in changed)
     assert edit_text(edited, LATEST, "f.yaml") == (edited, [])
+
+
+PINNED = {"apps:web": Latest("registry.local:5000/team/web", "1.2.0", "sha256:" + "ab" * 32)}
+
+
+def test_a_policy_that_reflects_digests_pins_the_image_and_fills_digest_markers() -> None:
+    text = (
+        'image: old/web:1.0.0 # {"$imagepolicy": "apps:web"}\n'
+        'tag: 1.0.0 # {"$imagepolicy": "apps:web:tag"}\n'
+        'digest: sha256:00 # {"$imagepolicy": "apps:web:digest"}\n'
+    )
+    edited, changes = edit_text(text, PINNED, "values.yaml")
+    digest = "sha256:" + "ab" * 32
+    assert edited.splitlines() == [
+        f'image: registry.local:5000/team/web:1.2.0@{digest} # {{"$imagepolicy": "apps:web"}}',
+        'tag: 1.2.0 # {"$imagepolicy": "apps:web:tag"}',
+        f'digest: {digest} # {{"$imagepolicy": "apps:web:digest"}}',
+    ]
+    assert [c.new for c in changes] == [
+        f"registry.local:5000/team/web:1.2.0@{digest}",
+        "1.2.0",
+        digest,
+    ]
+
+
+def test_a_digest_marker_of_a_policy_without_digests_is_left_alone() -> None:
+    line = 'digest: sha256:00 # {"$imagepolicy": "apps:web:digest"}'
+    assert edit_text(line, LATEST, "values.yaml") == (line, [])

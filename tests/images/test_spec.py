@@ -136,6 +136,14 @@ spec:
             (
                 "ImagePolicy",
                 "imageRepositoryRef: {name: podinfo}",
+                "imageRepositoryRef: {name: podinfo}\n  digestReflectionPolicy: Sometimes",
+            ),
+            "'Sometimes' must be one of Never, IfNotPresent, Always",
+        ),
+        (
+            (
+                "ImagePolicy",
+                "imageRepositoryRef: {name: podinfo}",
                 "imageRepositoryRef: {name: nope}",
             ),
             "ImageRepository flux-system/nope, which is not declared",

@@ -2,11 +2,13 @@
 
 The round reads as the data flows::
 
-    list tags  →  exclude  →  select per policy  →  edit + commit + push per automation
+    list tags  →  exclude  →  select per policy  →  (digest)  →  edit + commit + push
 
 Tags are listed once per ImageRepository (in a thread: the OCI client blocks; with the
 credentials of its Secret, :mod:`.credentials`), every
-policy selects from them (:mod:`.policy`), and every ImageUpdateAutomation writes the
+policy selects from them (:mod:`.policy`) and, if it reflects digests, looks up what the
+selected tag points at (once per tag, or every round with ``Always``), and every
+ImageUpdateAutomation writes the
 selections into its branch (:mod:`.git`). A failure is logged and kept per object for
 the next round; it never stops the other repositories or automations. After a push,
 ``announce`` names the repository so the apps that deploy it reconcile at once,
@@ -29,9 +31,28 @@ from gitward.imageauto.message import render
 from gitward.imageauto.policy import excluded, select
 from gitward.imageauto.setters import Change, Latest
 from gitward.model import RepoCredentials
-from gitward.model.images import ImageAutomation, ImageRepo, UpdateAutomation
+from gitward.model.images import (
+    DigestReflection,
+    ImageAutomation,
+    ImagePolicy,
+    ImageRepo,
+    UpdateAutomation,
+)
 
 log = logging.getLogger("gitward.imageauto")
+
+
+class DigestReader(Protocol):
+    """The registry seam for digests (see :func:`gitward.source.oci.tag_digest`)."""
+
+    def __call__(
+        self,
+        repository: str,
+        tag: str,
+        credentials: RepoCredentials | None = None,
+        *,
+        plain_http: bool = False,
+    ) -> str: ...
 
 
 class TagLister(Protocol):
@@ -66,9 +87,12 @@ class ImageUpdater:
         git_credentials: Callable[[str], RepoCredentials | None] = lambda _url: None,
         registry_credentials: RegistryCredentials = no_credentials,
         announce: Callable[[str], None] = lambda _url: None,
+        tag_digest: DigestReader | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.list_tags = list_tags
+        self.tag_digest = tag_digest
+        self._digests: dict[tuple[str, str, str], str] = {}  # (policy, image, tag): digest
         self.git_credentials = git_credentials
         self.registry_credentials = registry_credentials
         self.announce = announce
@@ -85,8 +109,10 @@ class ImageUpdater:
                 result.errors[f"ImagePolicy {policy.marker}"] = str(e)
                 continue
             if tag is not None:
-                image = images.repositories[policy.repository].image
-                result.latest[policy.marker] = Latest(image, tag)
+                repo = images.repositories[policy.repository]
+                digest = await self._digest(policy, repo, tag, result)
+                if digest is not None:
+                    result.latest[policy.marker] = Latest(repo.image, tag, digest)
         for automation in images.automations:
             if not automation.suspend:
                 await self._update(automation, result)
@@ -118,6 +144,32 @@ class ImageUpdater:
                 result.errors[f"ImageRepository {ref}"] = str(e)
                 log.warning("listing tags of %s failed: %s", repo.image, e)
         return found
+
+    async def _digest(
+        self, policy: ImagePolicy, repo: ImageRepo, tag: str, result: Round
+    ) -> str | None:
+        """The digest to pin (``""``: the policy reflects none), or None when it could
+        not be read: that policy writes nothing this round rather than an unpinned tag."""
+        if policy.digest_reflection is DigestReflection.NEVER:
+            return ""
+        key = (policy.marker, repo.image, tag)
+        known = self._digests.get(key)
+        if known is not None and policy.digest_reflection is DigestReflection.IF_NOT_PRESENT:
+            return known
+        read = self.tag_digest
+        if read is None:
+            result.errors[f"ImagePolicy {policy.marker}"] = "digests cannot be read here"
+            return None
+        try:
+            credentials = await self.registry_credentials(repo)
+            digest = await asyncio.to_thread(
+                read, repo.image, tag, credentials, plain_http=repo.plain_http
+            )
+        except GitwardError as e:
+            result.errors[f"ImagePolicy {policy.marker}"] = f"digest of {repo.image}:{tag}: {e}"
+            return None
+        self._digests[key] = digest
+        return digest
 
     async def _update(self, automation: UpdateAutomation, result: Round) -> None:
         where = f"{automation.namespace}/{automation.name}"

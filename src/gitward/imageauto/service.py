@@ -19,7 +19,7 @@ from gitward.imageauto.scan import ImageUpdater
 from gitward.model import RepoCredentials
 from gitward.model.history import Trigger
 from gitward.ports import Cluster
-from gitward.source.oci import list_tags
+from gitward.source.oci import list_tags, tag_digest
 
 if TYPE_CHECKING:
     from gitward.spec.declarations import Declarations
@@ -66,6 +66,7 @@ def start_image_automation(
         git_credentials=lambda _url: git_credentials,
         registry_credentials=from_secrets(host.home_cluster),
         announce=announce,
+        tag_digest=tag_digest,
     )
     rounds = updater.run_forever(lambda: host.declarations.images, IMAGE_ROUND_SECONDS)
     return asyncio.create_task(rounds, name="image-automation")

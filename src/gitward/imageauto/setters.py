@@ -7,6 +7,11 @@ edited files. A marker is Flux's comment at the end of a line holding one scalar
     tag: 1.0.0 # {"$imagepolicy": "apps:app:tag"}                      -> the tag only
     repository: ghcr.io/org/app # {"$imagepolicy": "apps:app:name"}    -> the image only
     newTag: 1.0.0 # {"$imagepolicy": "apps:app:tag"}                   (kustomization.yaml)
+    digest: sha256:... # {"$imagepolicy": "apps:app:digest"}           -> the digest only
+
+When the policy reflects digests, the whole reference is ``image:tag@sha256:...`` (a
+pinned pull that still shows the version); a ``:digest`` marker of a policy without a
+digest is left alone.
 
 The edit is line-based: only the marked scalar changes, so comments, key order,
 indentation, quoting and blank lines stay exactly as people wrote them (a YAML load
@@ -37,14 +42,17 @@ _LINE = re.compile(
 
 @dataclass(frozen=True)
 class Latest:
-    """What a policy selected: the image (``host/path``) and its tag."""
+    """What a policy selected: the image (``host/path``), its tag and, when the policy
+    reflects digests, the digest the tag pointed at (``sha256:...``)."""
 
     image: str
     tag: str
+    digest: str = ""
 
     @property
     def ref(self) -> str:
-        return f"{self.image}:{self.tag}"
+        pinned = f"@{self.digest}" if self.digest else ""
+        return f"{self.image}:{self.tag}{pinned}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ class Change:
 
 
 def marker_of(comment: str) -> tuple[str, str] | None:
-    """("namespace:name", field) from a setter comment, field "" / "tag" / "name"."""
+    """("namespace:name", field) from a setter comment, field "" / "tag" / "name" /
+    "digest"."""
     try:
         data = json.loads(comment)
     except ValueError:
@@ -72,7 +81,7 @@ def marker_of(comment: str) -> tuple[str, str] | None:
     parts = ref.split(":")
     if len(parts) == 2:
         return ref, ""
-    if len(parts) == 3 and parts[2] in ("tag", "name"):
+    if len(parts) == 3 and parts[2] in ("tag", "name", "digest"):
         return f"{parts[0]}:{parts[1]}", parts[2]
     return None
 
@@ -90,7 +99,11 @@ def edit_text(text: str, latest: Mapping[str, Latest], file: str) -> tuple[str, 
         if marker is None or marker[0] not in latest:
             continue
         selected = latest[marker[0]]
-        new = {"": selected.ref, "tag": selected.tag, "name": selected.image}[marker[1]]
+        new = {"": selected.ref, "tag": selected.tag, "name": selected.image}.get(
+            marker[1], selected.digest
+        )
+        if not new:
+            continue  # a :digest marker of a policy that reflects no digest
         value = match["value"]
         quote = value[0] if value[0] in "\"'" else ""
         old = value[1:-1] if quote else value

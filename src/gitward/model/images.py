@@ -21,6 +21,16 @@ class PolicyKind(StrEnum):
     NUMERICAL = "numerical"
 
 
+class DigestReflection(StrEnum):
+    """When the selected tag's digest is looked up (Flux's ``digestReflectionPolicy``):
+    ``Never``; ``IfNotPresent``, once per selected tag; ``Always``, at every round (a
+    tag moved to another image is followed)."""
+
+    NEVER = "Never"
+    IF_NOT_PRESENT = "IfNotPresent"
+    ALWAYS = "Always"
+
+
 class Order(StrEnum):
     """``asc`` picks the last tag in ascending order (the highest), ``desc`` the first."""
 
@@ -69,6 +79,7 @@ class ImagePolicy:
     order: Order = Order.ASC
     filter: TagFilter | None = None
     origin: str = ""
+    digest_reflection: DigestReflection = DigestReflection.NEVER
 
     @property
     def marker(self) -> str:

@@ -207,15 +207,23 @@ class OciClient:
     def manifest(self, reference: str) -> Manifest:
         """The manifest at a tag or digest; by digest, its bytes must hash to it."""
         what = f"manifest {reference} of {self.repository}"
-        response = self._http.get(
+        response = self._get_manifest(reference, what)
+        if DIGEST.match(reference) and response.sha256 != reference:
+            raise _mismatch(what, reference, response.sha256)
+        return parse_manifest(response.body, response.sha256, what)
+
+    def digest(self, tag: str) -> str:
+        """The digest of what ``tag`` points at now: a manifest, or an image index (the
+        digest ``image@sha256:...`` pulls, whatever the platform)."""
+        return self._get_manifest(tag, f"manifest {tag} of {self.repository}").sha256
+
+    def _get_manifest(self, reference: str, what: str) -> Response:
+        return self._http.get(
             f"{self.repository.base}/manifests/{quote(reference, safe=':')}",
             Limits(MAX_MANIFEST_BYTES, self._timeout),
             what=what,
             accept=MANIFEST_TYPES + INDEX_TYPES,
         )
-        if DIGEST.match(reference) and response.sha256 != reference:
-            raise _mismatch(what, reference, response.sha256)
-        return parse_manifest(response.body, response.sha256, what)
 
     def blob(self, descriptor: Descriptor, max_bytes: int = MAX_ARTIFACT_BYTES) -> bytes:
         """A blob's bytes, verified against its descriptor's digest and size."""
@@ -280,3 +288,15 @@ def list_tags(
 ) -> list[str]:
     """The tags of ``oci://host/name`` (or ``host/name``): for image automation."""
     return OciClient(parse_repository(repository, plain_http=plain_http), credentials).tags()
+
+
+def tag_digest(
+    repository: str,
+    tag: str,
+    credentials: RepoCredentials | None = None,
+    *,
+    plain_http: bool = False,
+) -> str:
+    """The digest ``host/name:tag`` points at: for image automation's digest pinning."""
+    client = OciClient(parse_repository(repository, plain_http=plain_http), credentials)
+    return client.digest(tag)

@@ -19,6 +19,7 @@ from gitward.errors import ConfigError
 from gitward.model import AppSpec
 from gitward.model.images import (
     DEFAULT_EXCLUSIONS,
+    DigestReflection,
     ImageAutomation,
     ImagePolicy,
     ImageRepo,
@@ -137,9 +138,10 @@ def _policy(namespace: str, name: str, spec: _Reader, origin: str) -> ImagePolic
         raise spec.fail("imageRepositoryRef", "is required")
     repository = f"{ref.str_('namespace', namespace)}/{ref.str_('name', required=True)}"
     ref.finish()
-    reflect = spec.str_("digestReflectionPolicy", "Never")
-    if reflect != "Never":
-        raise spec.fail("digestReflectionPolicy", f"{reflect!r} is not supported yet (Never)")
+    reflect = spec.str_("digestReflectionPolicy", "Never") or "Never"
+    if reflect not in {r.value for r in DigestReflection}:
+        allowed = ", ".join(r.value for r in DigestReflection)
+        raise spec.fail("digestReflectionPolicy", f"{reflect!r} must be one of {allowed}")
     spec.get("interval")
     choice = spec.child("policy")
     if choice is None or len(choice.data) != 1:
@@ -161,7 +163,15 @@ def _policy(namespace: str, name: str, spec: _Reader, origin: str) -> ImagePolic
         )
         tags.finish()
     return ImagePolicy(
-        namespace, name, repository, kind, semver_range or "", order, tag_filter, origin
+        namespace,
+        name,
+        repository,
+        kind,
+        semver_range or "",
+        order,
+        tag_filter,
+        origin,
+        DigestReflection(reflect),
     )
 
 

@@ -9,11 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
 
 from gitward.devcluster import ClusterState
+from gitward.devcluster.pki import make_pki
 from gitward.errors import ConfigError
 from gitward.imageauto.credentials import credentials_for, from_secrets
 from gitward.imageauto.scan import ImageUpdater
@@ -117,3 +119,64 @@ async def test_a_round_lists_a_private_registry_with_the_secret(
     refused = found.errors[f"ImageRepository {namespace}/anonymous"]
     assert "refused access without credentials (HTTP 401)" in refused
     assert all(PASSWORD not in e for e in found.errors.values())
+
+
+@pytest.mark.cluster
+async def test_a_registry_behind_a_private_ca_is_listed_with_the_cert_secret(
+    tmp_path: Path, control_plane: ClusterState, kube: Client, namespace: str
+) -> None:
+    """certSecretRef: the CA in ca.crt is trusted for that ImageRepository only; without
+    it the TLS error names the way out; a client certificate is refused by name."""
+    tools = Toolchain().ensure(["registry", "oras"])
+    pki = make_pki(tmp_path / "pki")  # a CA and a serving certificate for 127.0.0.1
+    home = tmp_path / "oras"
+    home.mkdir()
+    (home / "layer.txt").write_text("x\n")
+    tls = (pki.serving_cert, pki.serving_key)
+    with registry(tools["registry"], tmp_path / "registry", tls=tls) as server:
+        host = server.host
+        push: list[str | Path] = [tools["oras"], "push", "--ca-file", pki.ca_cert]
+        run([*push, f"{host}/team/web:1.0.0,1.4.0", "layer.txt:text/plain"], home, home)
+        ca = {"ca.crt": b64(pki.ca_cert.read_text())}
+        for name, data in (("ca", ca), ("mtls", {**ca, "tls.crt": b64("x"), "tls.key": b64("y")})):
+            kube.create(Secret(metadata=ObjectMeta(name=name, namespace=namespace), data=data))
+        repos = {
+            f"{namespace}/{name}": ImageRepo(
+                namespace, name, f"{host}/team/web", cert_secret_name=secret
+            )
+            for name, secret in (("web", "ca"), ("untrusted", None), ("client", "mtls"))
+        }
+        policies = {
+            f"{namespace}:{name}": ImagePolicy(
+                namespace, name, f"{namespace}/{name}", PolicyKind.SEMVER, "1.x"
+            )
+            for name in ("web", "untrusted", "client")
+        }
+        async with KubeClient.from_kubeconfig(control_plane.kubeconfig) as cluster:
+            updater = ImageUpdater(
+                tmp_path / "cache", list_tags, registry_credentials=from_secrets(lambda: cluster)
+            )
+            found = await updater.run_once(ImageAutomation(repos, policies, ()))
+    assert found.latest[f"{namespace}:web"].tag == "1.4.0"
+    assert sorted(found.errors) == [
+        f"ImageRepository {namespace}/client",
+        f"ImageRepository {namespace}/untrusted",
+    ]
+    assert (
+        "TLS certificate is not trusted" in found.errors[f"ImageRepository {namespace}/untrusted"]
+    )
+    assert (
+        "client certificates (tls.crt, tls.key) are not supported"
+        in (found.errors[f"ImageRepository {namespace}/client"])
+    )
+
+
+def test_cert_secret_ref_is_read_from_the_document() -> None:
+    text = """\
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: web, namespace: apps}
+spec: {image: registry.internal/team/web, interval: 5m, certSecretRef: {name: registry-ca}}
+"""
+    repo = parse_declarations([("i.yaml", yaml.safe_load(text))]).images.repositories["apps/web"]
+    assert (repo.cert_secret_name, repo.secret_name) == ("registry-ca", None)

@@ -117,8 +117,8 @@ spec:
     ("edit", "message"),
     [
         (
-            ("ImageRepository", "interval: 5m", "interval: 5m, certSecretRef: {name: s}"),
-            "certSecretRef is not supported by gitward yet",
+            ("ImageRepository", "interval: 5m", "interval: 5m, proxySecretRef: {name: s}"),
+            "proxySecretRef is not supported by gitward yet",
         ),
         (
             ("ImageRepository", "podinfo, interval", "podinfo:1.0, interval"),

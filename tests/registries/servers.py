@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from tests.support.waiting import eventually_sync
 
@@ -126,9 +127,17 @@ def bcrypt_hash(password: str) -> str:
 
 
 class Registry:
-    """The real distribution registry, serving plain HTTP on 127.0.0.1."""
+    """The real distribution registry on 127.0.0.1: plain HTTP, or HTTPS with ``tls``
+    (a certificate and its key)."""
 
-    def __init__(self, binary: Path, workdir: Path, *, user: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        binary: Path,
+        workdir: Path,
+        *,
+        user: tuple[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.user = user
@@ -138,12 +147,13 @@ class Registry:
             htpasswd = workdir / "htpasswd"
             htpasswd.write_text(f"{user[0]}:{bcrypt_hash(user[1])}\n")
             auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {htpasswd}\n"
+        serving = f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n" if tls else ""
         config = workdir / "config.yml"
         config.write_text(
             "version: 0.1\nlog:\n  level: warn\n"
             f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
             f"  delete:\n    enabled: true\n{auth}"
-            f"http:\n  addr: {self.host}\n"
+            f"http:\n  addr: {self.host}\n{serving}"
         )
         self._log = (workdir / "registry.log").open("wb")
         self._process = subprocess.Popen(
@@ -196,7 +206,7 @@ def run(argv: list[str | Path], home: Path, cwd: Path | None = None) -> str:
 
 
 @contextlib.contextmanager
-def registry(binary: Path, workdir: Path, **kwargs: tuple[str, str]) -> Iterator[Registry]:
+def registry(binary: Path, workdir: Path, **kwargs: Any) -> Iterator[Registry]:
     server = Registry(binary, workdir, **kwargs)
     try:
         yield server

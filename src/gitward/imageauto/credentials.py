@@ -6,14 +6,17 @@ from the ImageRepository's namespace and uses the entry of ``auths`` for the ima
 registry host: ``username`` and ``password``, or ``auth`` (base64 of ``user:password``).
 gitward reads the same, in the cluster gitward runs in (its default cluster), and also
 accepts a Secret with plain ``username`` and ``password`` keys (as for Helm and OCI
-sources, docs/sources.md). Read at every round (a rotated token is used at once), kept
-in memory, never logged; a problem is an error on that ImageRepository only.
+sources, docs/sources.md). ``certSecretRef`` names a Secret whose ``ca.crt`` is the
+registry's private CA, trusted besides the system's (client certificates, ``tls.crt``
+and ``tls.key``, are refused by name). Read at every round (a rotated token is used at
+once), kept in memory, never logged; a problem is an error on that ImageRepository only.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,21 +37,45 @@ async def no_credentials(_repo: ImageRepo) -> RepoCredentials | None:
 def from_secrets(cluster: Callable[[], Cluster]) -> RegistryCredentials:
     """Credentials from each ImageRepository's Secret, read through ``cluster()``."""
 
-    async def read(repo: ImageRepo) -> RepoCredentials | None:
-        if repo.secret_name is None:
-            return None
-        where = f"Secret {repo.namespace}/{repo.secret_name} (ImageRepository {repo.ref})"
-        body = await cluster().get(ResourceKey("", "Secret", repo.namespace, repo.secret_name))
+    async def secret_data(name: str, repo: ImageRepo, how: str) -> tuple[dict[str, Any], str]:
+        where = f"Secret {repo.namespace}/{name} (ImageRepository {repo.ref})"
+        body = await cluster().get(ResourceKey("", "Secret", repo.namespace, name))
         if body is None:
             raise ConfigError(
                 f"{where} does not exist",
-                hint="create it with kubectl create secret docker-registry, in the "
-                "ImageRepository's namespace",
+                hint=f"create it with {how}, in the ImageRepository's namespace",
             )
         data = body.get("data") or {}
-        return credentials_for(repo.image, data if isinstance(data, dict) else {}, where)
+        return (data if isinstance(data, dict) else {}), where
+
+    async def read(repo: ImageRepo) -> RepoCredentials | None:
+        found: RepoCredentials | None = None
+        if repo.secret_name is not None:
+            data, where = await secret_data(
+                repo.secret_name, repo, "kubectl create secret docker-registry"
+            )
+            found = credentials_for(repo.image, data, where)
+        if repo.cert_secret_name is not None:
+            data, where = await secret_data(
+                repo.cert_secret_name, repo, "kubectl create secret generic --from-file=ca.crt"
+            )
+            found = dataclasses.replace(found or RepoCredentials(), ca_data=ca_of(data, where))
+        return found
 
     return read
+
+
+def ca_of(data: dict[str, Any], where: str) -> str:
+    """The PEM text of a certSecretRef's ``ca.crt``."""
+    client = sorted({"tls.crt", "tls.key"} & set(data))
+    if client:
+        raise ConfigError(
+            f"{where}: client certificates ({', '.join(client)}) are not supported by gitward",
+            hint="keep only ca.crt in the Secret, or authenticate with secretRef",
+        )
+    if "ca.crt" not in data:
+        raise ConfigError(f"{where} has no ca.crt", hint="the registry's CA certificate, PEM")
+    return _text(data, "ca.crt", where)
 
 
 def credentials_for(image: str, data: dict[str, Any], where: str) -> RepoCredentials:

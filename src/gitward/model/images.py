@@ -59,6 +59,8 @@ class ImageRepo:
     # A Secret in the ImageRepository's namespace with the registry's credentials: a
     # docker-registry one (.dockerconfigjson), or username and password keys.
     secret_name: str | None = None
+    # A Secret in the same namespace whose ca.crt is the registry's private CA.
+    cert_secret_name: str | None = None
     exclusions: tuple[str, ...] = DEFAULT_EXCLUSIONS
     origin: str = ""
 

@@ -33,7 +33,6 @@ from gitward.spec.application import _Reader, _seconds
 IMAGE_API_VERSIONS = ("image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1")
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 _NOT_YET = {
-    "certSecretRef": "a registry CA",
     "proxySecretRef": "a proxy",
     "serviceAccountName": "image pull secrets of a service account",
     "accessFrom": "cross-namespace access lists",
@@ -116,10 +115,10 @@ def _repository(namespace: str, name: str, spec: _Reader, origin: str) -> ImageR
     exclusions = spec.strings("exclusionList") if spec.get("exclusionList") else None
     for key in ("timeout", "suspend"):
         spec.get(key)
-    secret = spec.child("secretRef")
-    secret_name = secret.str_("name", required=True) if secret is not None else None
-    if secret is not None:
-        secret.finish()
+    secret_name, cert_secret_name = (
+        _secret_name(spec, "secretRef"),
+        _secret_name(spec, "certSecretRef"),
+    )
     return ImageRepo(
         namespace=namespace,
         name=name,
@@ -127,9 +126,19 @@ def _repository(namespace: str, name: str, spec: _Reader, origin: str) -> ImageR
         interval=_seconds(spec, "interval", 300.0),
         plain_http=spec.bool_("insecure"),
         secret_name=secret_name,
+        cert_secret_name=cert_secret_name,
         exclusions=DEFAULT_EXCLUSIONS if exclusions is None else exclusions,
         origin=origin,
     )
+
+
+def _secret_name(spec: _Reader, key: str) -> str | None:
+    ref = spec.child(key)
+    if ref is None:
+        return None
+    name = ref.str_("name", required=True)
+    ref.finish()
+    return name
 
 
 def _policy(namespace: str, name: str, spec: _Reader, origin: str) -> ImagePolicy:

@@ -21,6 +21,7 @@ from gitward.imageauto.credentials import credentials_for, from_secrets
 from gitward.imageauto.scan import ImageUpdater
 from gitward.kube.client import KubeClient
 from gitward.model.images import ImageAutomation, ImagePolicy, ImageRepo, PolicyKind
+from gitward.secretdata import SecretData
 from gitward.source.oci import list_tags
 from gitward.spec.declarations import parse_declarations
 from gitward.toolchain import Toolchain
@@ -47,7 +48,7 @@ def docker_config(host: str, entry: dict[str, str]) -> dict[str, str]:
     ],
 )
 def test_the_secret_forms_flux_and_kubectl_write(data: dict[str, str]) -> None:
-    found = credentials_for("r.example:5000/team/web", data, "Secret ns/s")
+    found = credentials_for("r.example:5000/team/web", SecretData("Secret ns/s", data))
     assert (found.username, found.password) == (USER, PASSWORD)
 
 
@@ -62,7 +63,7 @@ def test_the_secret_forms_flux_and_kubectl_write(data: dict[str, str]) -> None:
 )
 def test_a_secret_that_cannot_serve_is_named(data: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
-        credentials_for("r.example:5000/team/web", data, "Secret ns/s")
+        credentials_for("r.example:5000/team/web", SecretData("Secret ns/s", data))
     assert "Secret ns/s" in str(caught.value)
 
 

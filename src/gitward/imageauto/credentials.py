@@ -22,9 +22,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gitward.errors import ConfigError
-from gitward.model import RepoCredentials, ResourceKey
+from gitward.model import RepoCredentials
 from gitward.model.images import ImageRepo
 from gitward.ports import Cluster
+from gitward.secretdata import SecretData, read_secret
 
 RegistryCredentials = Callable[[ImageRepo], Awaitable[RepoCredentials | None]]
 DOCKER_CONFIG = ".dockerconfigjson"
@@ -37,57 +38,53 @@ async def no_credentials(_repo: ImageRepo) -> RepoCredentials | None:
 def from_secrets(cluster: Callable[[], Cluster]) -> RegistryCredentials:
     """Credentials from each ImageRepository's Secret, read through ``cluster()``."""
 
-    async def secret_data(name: str, repo: ImageRepo, how: str) -> tuple[dict[str, Any], str]:
-        where = f"Secret {repo.namespace}/{name} (ImageRepository {repo.ref})"
-        body = await cluster().get(ResourceKey("", "Secret", repo.namespace, name))
-        if body is None:
-            raise ConfigError(
-                f"{where} does not exist",
-                hint=f"create it with {how}, in the ImageRepository's namespace",
-            )
-        data = body.get("data") or {}
-        return (data if isinstance(data, dict) else {}), where
+    async def secret(repo: ImageRepo, name: str, field_name: str, how: str) -> SecretData:
+        return await read_secret(
+            cluster(),
+            repo.namespace,
+            name,
+            owner=f"ImageRepository {repo.ref}",
+            role="registry",
+            field_name=field_name,
+            hint=f"create it with {how}, in the ImageRepository's namespace",
+        )
 
     async def read(repo: ImageRepo) -> RepoCredentials | None:
         found: RepoCredentials | None = None
         if repo.secret_name is not None:
-            data, where = await secret_data(
-                repo.secret_name, repo, "kubectl create secret docker-registry"
-            )
-            found = credentials_for(repo.image, data, where)
+            how = "kubectl create secret docker-registry"
+            data = await secret(repo, repo.secret_name, "spec.secretRef", how)
+            found = credentials_for(repo.image, data)
         if repo.cert_secret_name is not None:
-            data, where = await secret_data(
-                repo.cert_secret_name, repo, "kubectl create secret generic --from-file=ca.crt"
-            )
-            found = dataclasses.replace(found or RepoCredentials(), ca_data=ca_of(data, where))
+            how = "kubectl create secret generic --from-file=ca.crt"
+            data = await secret(repo, repo.cert_secret_name, "spec.certSecretRef", how)
+            found = dataclasses.replace(found or RepoCredentials(), ca_data=ca_of(data))
         return found
 
     return read
 
 
-def ca_of(data: dict[str, Any], where: str) -> str:
+def ca_of(data: SecretData) -> str:
     """The PEM text of a certSecretRef's ``ca.crt``."""
-    client = sorted({"tls.crt", "tls.key"} & set(data))
+    client = [key for key in data if key in ("tls.crt", "tls.key")]
     if client:
         raise ConfigError(
-            f"{where}: client certificates ({', '.join(client)}) are not supported by gitward",
+            f"{data.where}: client certificates ({', '.join(client)}) are not supported by gitward",
             hint="keep only ca.crt in the Secret, or authenticate with secretRef",
         )
     if "ca.crt" not in data:
-        raise ConfigError(f"{where} has no ca.crt", hint="the registry's CA certificate, PEM")
-    return _text(data, "ca.crt", where)
+        raise ConfigError(f"{data.where} has no ca.crt", hint="the registry's CA certificate, PEM")
+    return data.text("ca.crt")
 
 
-def credentials_for(image: str, data: dict[str, Any], where: str) -> RepoCredentials:
-    """The credentials for ``image``'s registry host in a Secret's ``data``."""
+def credentials_for(image: str, data: SecretData) -> RepoCredentials:
+    """The credentials for ``image``'s registry host in a Secret's entries."""
     if DOCKER_CONFIG in data:
-        return _from_docker_config(_text(data, DOCKER_CONFIG, where), image, where)
+        return _from_docker_config(data.text(DOCKER_CONFIG), image, data.where)
     if "username" in data and "password" in data:
-        return RepoCredentials(
-            username=_text(data, "username", where), password=_text(data, "password", where)
-        )
+        return RepoCredentials(username=data.text("username"), password=data.text("password"))
     raise ConfigError(
-        f"{where} has neither {DOCKER_CONFIG} nor username and password",
+        f"{data.where} has neither {DOCKER_CONFIG} nor username and password",
         hint="make it with kubectl create secret docker-registry",
     )
 
@@ -125,10 +122,3 @@ def _entry(auths: dict[str, Any], host: str) -> dict[str, Any] | None:
         if name == host and isinstance(value, dict):
             return value
     return None
-
-
-def _text(data: dict[str, Any], key: str, where: str) -> str:
-    try:
-        return base64.b64decode(str(data[key]), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as e:
-        raise ConfigError(f"{where}: entry {key} is not base64 text") from e

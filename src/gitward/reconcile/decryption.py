@@ -11,13 +11,11 @@ memory only. Before: the app's declaration. After: :mod:`gitward.render.sops`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from gitward.errors import ConfigError
-from gitward.model import AppSpec, DecryptionKeys, ResourceKey
+from gitward.model import AppSpec, DecryptionKeys
 from gitward.ports import Cluster
 from gitward.render.sops_keys import parse_identities
+from gitward.secretdata import read_secret
 
 AGE_KEY_SUFFIX = ".agekey"
 
@@ -33,24 +31,21 @@ async def app_keys(cluster: Cluster, app: AppSpec) -> DecryptionKeys:
             f"{app.name}: spec.decryption.secretRef needs spec.destination.namespace",
             hint="the decryption Secret is read from the application's destination namespace",
         )
-    where = f"Secret {namespace}/{spec.secret_name}"
-    body = await cluster.get(ResourceKey("", "Secret", namespace, spec.secret_name))
-    if body is None:
-        raise ConfigError(
-            f"{app.name}: the decryption {where} (spec.decryption.secretRef) does not exist",
-            hint="create it with the age identity in an entry named like identity.agekey",
-        )
-    data = body.get("data") or {}
+    secret = await read_secret(
+        cluster,
+        namespace,
+        spec.secret_name,
+        owner=app.name,
+        role="decryption",
+        field_name="spec.decryption.secretRef",
+        hint="create it with the age identity in an entry named like identity.agekey",
+    )
     keys = DecryptionKeys()
-    for name in sorted(n for n in data if n.endswith(AGE_KEY_SUFFIX)):
-        try:
-            text = base64.b64decode(str(data[name]), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as e:
-            raise ConfigError(f"{app.name}: {where} entry {name} is not text") from e
-        keys += parse_identities(text, f"{where} entry {name}")
+    for name in (n for n in secret if n.endswith(AGE_KEY_SUFFIX)):
+        keys += parse_identities(secret.text(name), f"{secret.where} entry {name}")
     if not keys:
         raise ConfigError(
-            f"{app.name}: the decryption {where} has no entry ending in {AGE_KEY_SUFFIX}",
+            f"{secret.where} has no entry ending in {AGE_KEY_SUFFIX}",
             hint="put the age identity file in an entry named like identity.agekey",
         )
     return keys

@@ -15,13 +15,12 @@ logged. Before: the app's declaration. After: :mod:`gitward.source`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 
 from gitward.errors import ConfigError
-from gitward.model import AppSpec, RepoCredentials, ResourceKey, SourceKind, SourceSpec
+from gitward.model import AppSpec, RepoCredentials, SourceKind, SourceSpec
 from gitward.ports import Cluster
+from gitward.secretdata import read_secret
 
 Credentials = Callable[[str], RepoCredentials | None]
 KEYS = ("username", "password", "ca.crt", "identity", "known_hosts")
@@ -46,19 +45,18 @@ async def _read(cluster: Cluster, app: AppSpec, source: SourceSpec) -> RepoCrede
             f"{app.name}: spec.source.secretRef needs spec.destination.namespace",
             hint="the credentials Secret is read from the application's destination namespace",
         )
-    where = f"Secret {namespace}/{name}"
-    body = await cluster.get(ResourceKey("", "Secret", namespace, name))
-    if body is None:
-        raise ConfigError(
-            f"{app.name}: the credentials {where} (spec.source.secretRef) does not exist",
-            hint=_wanted(source),
-        )
-    values = _decoded(app, where, body.get("data") or {})
+    secret = await read_secret(
+        cluster,
+        namespace,
+        name,
+        owner=app.name,
+        role="credentials",
+        field_name="spec.source.secretRef",
+        hint=_wanted(source),
+    )
+    values = {key: secret.text(key) for key in KEYS if key in secret}
     if not values:
-        raise ConfigError(
-            f"{app.name}: the credentials {where} has none of {', '.join(KEYS)}",
-            hint=_wanted(source),
-        )
+        raise ConfigError(f"{secret.where} has none of {', '.join(KEYS)}", hint=_wanted(source))
     return RepoCredentials(
         username=values.get("username"),
         password=values.get("password"),
@@ -66,19 +64,6 @@ async def _read(cluster: Cluster, app: AppSpec, source: SourceSpec) -> RepoCrede
         ssh_private_key=values.get("identity"),
         known_hosts=values.get("known_hosts"),
     )
-
-
-def _decoded(app: AppSpec, where: str, data: object) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not isinstance(data, dict):
-        return values
-    for key in KEYS:
-        if key in data:
-            try:
-                values[key] = base64.b64decode(str(data[key]), validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError) as e:
-                raise ConfigError(f"{app.name}: {where} entry {key} is not text") from e
-    return values
 
 
 def _wanted(source: SourceSpec) -> str:

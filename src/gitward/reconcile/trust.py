@@ -16,14 +16,13 @@ revision running, since nothing was rendered from the refused one.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 from pathlib import Path
 
 from gitward.errors import ConfigError, SignatureError
-from gitward.model import AppSpec, RepoCredentials, ResourceKey, Revision, TrustedKeys
+from gitward.model import AppSpec, RepoCredentials, Revision, TrustedKeys
 from gitward.ports import Cluster, GitSource
+from gitward.secretdata import read_secret
 from gitward.source.signatures import Signer, parse_public_keys, verify_commit
 
 _REMEMBERED = 1024  # verdicts kept; a verdict is a few hundred bytes
@@ -111,23 +110,21 @@ async def _secret_keys(cluster: Cluster, app: AppSpec, name: str) -> TrustedKeys
             f"{app.name}: spec.source.verify.secretRef needs spec.destination.namespace",
             hint="the trusted keys Secret is read from the application's destination namespace",
         )
-    where = f"Secret {namespace}/{name}"
-    body = await cluster.get(ResourceKey("", "Secret", namespace, name))
-    if body is None:
-        raise ConfigError(
-            f"{app.name}: the trusted keys {where} (spec.source.verify.secretRef) does not exist",
-            hint="create it with armored OpenPGP or SSH public keys as entries",
-        )
+    secret = await read_secret(
+        cluster,
+        namespace,
+        name,
+        owner=app.name,
+        role="trusted keys",
+        field_name="spec.source.verify.secretRef",
+        hint="create it with armored OpenPGP or SSH public keys as entries",
+    )
     keys = TrustedKeys()
-    for entry, value in sorted((body.get("data") or {}).items()):
-        try:
-            text = base64.b64decode(str(value), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as e:
-            raise ConfigError(f"{app.name}: {where} entry {entry} is not text") from e
-        keys += parse_public_keys(text, f"{where} entry {entry}")
+    for entry in secret:
+        keys += parse_public_keys(secret.text(entry), f"{secret.where} entry {entry}")
     if not keys:
         raise ConfigError(
-            f"{app.name}: the trusted keys {where} holds no public key",
+            f"{secret.where} holds no public key",
             hint="add entries with armored OpenPGP public keys or SSH public key lines",
         )
     return keys

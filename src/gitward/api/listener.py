@@ -50,9 +50,10 @@ class Listener:
         if self._task is None:
             return
         self.server.should_exit = True  # uvicorn closes its sockets and connections
-        try:
-            await asyncio.wait_for(self._task, timeout=10)
-        except (TimeoutError, asyncio.CancelledError):
+        # asyncio.wait, not wait_for: a cancel of this stop stays this stop's, and the
+        # server's own end (even a cancellation) is not mistaken for it.
+        await asyncio.wait({self._task}, timeout=10)
+        if not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

@@ -38,6 +38,7 @@ from gitward.model.history import (
     Trigger,
 )
 from gitward.model.policy import Verdict
+from gitward.model.syncrequest import SyncRequest
 
 
 class Clock(Protocol):
@@ -243,6 +244,7 @@ class HistoryStore(Protocol):
         trigger: SyncTrigger,
         actor: str = ...,
         repo_url: str = "",
+        request: SyncRequest | None = None,
     ) -> int: ...
 
     async def finish_sync(
@@ -317,8 +319,14 @@ class AppsView(Protocol):
 
     def queue_depth(self) -> int: ...
 
-    def trigger(self, app: str, trigger: Trigger, actor: str) -> None:
-        """Queue a reconcile of ``app`` now."""
+    def trigger(
+        self, app: str, trigger: Trigger, actor: str, request: SyncRequest | None = None
+    ) -> None:
+        """Queue a reconcile of ``app`` now (``request``: options for a manual sync)."""
+        ...
+
+    def objects(self, app: str) -> frozenset[ResourceKey] | None:
+        """The objects Git holds for ``app`` as last looked (None: not looked yet)."""
         ...
 
     def apps_for_push(

@@ -27,6 +27,7 @@ from gitward.api.clusters import ClusterSource, cluster_view
 from gitward.api.errors import BodyTooLargeError
 from gitward.api.replay import DeliveryLog
 from gitward.api.roles import RoleSource, scope, visible, with_grants
+from gitward.api.syncbody import check_objects, parse_sync_body
 from gitward.api.webhooks import (
     WebhookAuthError,
     WebhookPayloadError,
@@ -182,14 +183,19 @@ class _Handlers:
         async def handler(request: Request, principal: Principal) -> Response:
             name = self._app(request)
             apps = self.ctx.apps
-            if verb in ("sync", "refresh"):
-                trigger = Trigger.MANUAL if verb == "sync" else Trigger.REFRESH
-                apps.trigger(name, trigger, principal.name)
+            details: dict[str, Any] = {}
+            if verb == "sync":
+                asked = parse_sync_body(await read_body(request, MAX_ACTION_BYTES))
+                check_objects(apps, name, asked)  # unknown objects: 400, nothing queued
+                apps.trigger(name, Trigger.MANUAL, principal.name, asked)
+                details = {} if asked.default else {"options": asked.to_json()}
+            elif verb == "refresh":
+                apps.trigger(name, Trigger.REFRESH, principal.name)
             elif verb in ("suspend", "resume"):
                 await apps.suspend(name, verb == "suspend", principal.name)
             elif verb == "unpin":
                 await self.ctx.rollbacks.unpin(name, principal.name)
-            await self.ctx.store.audit(principal.name, verb, name, app=name)
+            await self.ctx.store.audit(principal.name, verb, name, app=name, details=details)
             return JSONResponse({"app": name, "action": verb, "accepted": True}, status_code=202)
 
         return handler

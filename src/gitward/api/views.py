@@ -38,6 +38,7 @@ def sync_view(record: SyncRecord) -> dict[str, Any]:
             for a in record.actions
         ],
         "diffSummary": record.diff_summary,
+        "options": record.request.to_json(),  # a person's prune/force/resources; {}: policy
     }
 
 

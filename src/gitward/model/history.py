@@ -16,6 +16,7 @@ from gitward.model.health import Health, HealthStatus
 from gitward.model.plan import Change, ChangeSet, Outcome
 from gitward.model.resource import JsonObject, ResourceKey
 from gitward.model.revision import Revision
+from gitward.model.syncrequest import SyncRequest
 
 
 class SyncState(StrEnum):
@@ -186,6 +187,7 @@ class SyncRecord:
     message: str = ""
     actions: tuple[ObjectAction, ...] = ()
     diff_summary: str = ""  # masked by the caller
+    request: SyncRequest = field(default_factory=SyncRequest)  # a person's options
 
     @property
     def revision(self) -> Revision | None:

@@ -24,6 +24,7 @@ from gitward.model import AppSpec, GroupKind, HealthStatus, JsonObject, Resource
 from gitward.model.annotations import APP_LABEL
 from gitward.model.events import SyncEvent
 from gitward.model.history import AppStatus, Pin, Trigger
+from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock, HistoryStore, Shard
 from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff
 from gitward.reconcile.metrics import Metrics
@@ -132,13 +133,31 @@ class Controller:
 
     # ------------------------------------------------------------------ triggers
 
-    def trigger(self, app: str, trigger: Trigger = Trigger.MANUAL, actor: str = "gitward") -> None:
+    def trigger(
+        self,
+        app: str,
+        trigger: Trigger = Trigger.MANUAL,
+        actor: str = "gitward",
+        request: SyncRequest | None = None,
+    ) -> None:
+        """Queue ``app``; ``request``: a person's options for this one sync."""
         if app not in self.apps:
             raise KeyError(app)
         if self.shard is not None and not self.shard.owns(app):
+            if request is not None and not request.default:  # forwarding drops options
+                raise GitwardError(
+                    f"{app} is synced by another replica: sync options cannot be forwarded",
+                    hint="sync it without options, or ask the replica that owns it",
+                )
             self.shard.forward(app, trigger.value, actor)  # the owner picks it up
             return
-        self.queue.add(app, trigger, actor)
+        self.queue.add(app, trigger, actor, request=request)
+
+    def objects(self, app: str) -> frozenset[ResourceKey] | None:
+        """The objects Git holds for ``app`` as last looked (None: not looked yet)."""
+        if app not in self.apps:
+            raise KeyError(app)
+        return self.steps.desired.get(app)
 
     def apps_for_push(
         self, repo_urls: frozenset[str], normalize: Callable[[str], str]
@@ -219,7 +238,10 @@ class Controller:
             finally:
                 self.queue.done(item.app)
             if requeue is not None and item.app in self.apps:
-                self.queue.add(item.app, requeue.trigger, requeue.actor, delay=requeue.after)
+                again = item.request if requeue.trigger is item.trigger else None  # waited
+                self.queue.add(
+                    item.app, requeue.trigger, requeue.actor, delay=requeue.after, request=again
+                )
 
     async def reconcile(self, item: Item) -> Requeue | None:
         """One step for one app (see :mod:`.step`); returns when it wants to run again."""

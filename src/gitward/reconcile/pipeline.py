@@ -78,6 +78,7 @@ class SyncOptions:
     timeout: float = 300.0
     concurrency: int = 32
     full_compare: bool = False  # dry-run every object, ignoring the inventory's fast path
+    only: frozenset[ResourceKey] = frozenset()  # a person's subset; empty: every object
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,7 @@ class Engine:
     ) -> Look:
         """Resolve, render, check policy, prepare, observe, predict and plan; write nothing.
 
-        ``revision``: an already resolved commit (the controller resolves first to skip
-        a poll that finds nothing new).
+        ``revision``: already resolved (the controller resolves first: a poll may stop).
         """
         revision = revision or await self.resolve(app)
         resources = await self.render(app, revision)
@@ -182,7 +182,7 @@ class Engine:
         prepared = await self.prepare(app, resources)
         observed = await self.observe(app, prepared)
         prediction = await self.predict(prepared, observed, options)
-        plan = plan_for(app, prepared, observed, prediction, options.prune)
+        plan = plan_for(app, prepared, observed, prediction, options.prune, only=options.only)
         return dataclasses.replace(
             _look(revision, plan, prepared, observed, prediction), verdict=verdict
         )

@@ -21,10 +21,13 @@ def plan_for(
     observed: Observed,
     prediction: Prediction,
     prune: bool | None,
+    *,
+    only: frozenset[ResourceKey] = frozenset(),
 ) -> Plan:
     """The plan stage, pure: :func:`gitward.plan.build_plan` with the app's sync policy.
 
-    ``prune``: the run's choice, or ``None`` for the sync policy's.
+    ``prune``: the run's choice, or ``None`` for the sync policy's. ``only``: a person
+    asked to sync these objects alone; every other step (hooks too) is left out.
     """
     policy = app.sync_policy
     plan_options = PlanOptions(
@@ -34,7 +37,7 @@ def plan_for(
         ignore_differences=app.ignore_differences,
         replace=policy.enabled(SyncOption.REPLACE),
     )
-    return build_plan(
+    plan = build_plan(
         [p.resource for p in prepared.values()],
         observed.live,
         prediction.predicted,
@@ -42,3 +45,6 @@ def plan_for(
         plan_options,
         immutable_failures=set(prediction.immutable),
     )
+    if not only:
+        return plan
+    return Plan(tuple(s for s in plan.steps if s.key in only), prune_last=plan.prune_last)

@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass
 
 from gitward.model.history import SYSTEM_ACTOR, Trigger
+from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock
 
 
@@ -30,6 +31,7 @@ class Item:
     app: str
     trigger: Trigger
     actor: str = SYSTEM_ACTOR
+    request: SyncRequest | None = None  # a person's options for a manual sync
 
 
 class WorkQueue:
@@ -53,9 +55,13 @@ class WorkQueue:
         trigger: Trigger = Trigger.POLL,
         actor: str = SYSTEM_ACTOR,
         delay: float = 0.0,
+        request: SyncRequest | None = None,
     ) -> None:
-        """Queue ``app`` to run after ``delay`` seconds (sooner if already due earlier)."""
-        item = Item(app, trigger, actor)
+        """Queue ``app`` to run after ``delay`` seconds (sooner if already due earlier).
+
+        A later trigger of the same strength replaces an earlier one with its request:
+        the newest person's options win, never a mix of two."""
+        item = Item(app, trigger, actor, request)
         due = self.clock.monotonic() + delay
         if app in self._active:
             previous = self._again.get(app)
@@ -89,9 +95,8 @@ class WorkQueue:
         again = self._again.pop(app, None)
         if again is not None:
             item, due = again
-            self.add(
-                item.app, item.trigger, item.actor, delay=max(0.0, due - self.clock.monotonic())
-            )
+            delay = max(0.0, due - self.clock.monotonic())
+            self.add(item.app, item.trigger, item.actor, delay=delay, request=item.request)
 
     def pending(self, app: str) -> bool:
         """True while ``app`` runs, or is due to run now: a trigger not yet fully handled."""

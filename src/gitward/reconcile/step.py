@@ -44,8 +44,9 @@ from gitward.reconcile import decide as d
 from gitward.reconcile.children import owner_of
 from gitward.reconcile.decide import Decision, Do, Facts, Failure, Memory, PlanSummary
 from gitward.reconcile.metrics import Metrics
-from gitward.reconcile.pipeline import Engine, Look, SyncOptions, SyncResult
+from gitward.reconcile.pipeline import Engine, Look, SyncResult
 from gitward.reconcile.queue import Item
+from gitward.reconcile.runoptions import after_narrowed, look_options, write_options
 
 log = logging.getLogger("gitward.controller")
 
@@ -156,7 +157,7 @@ class Reconciler:
             r.learn(failure=dataclasses.replace(failure, unreachable=unreachable))
             decision = self._decide(r)  # transient: back off; permanent: report once
         await self._record(r, decision)  # the status transition, and what to remember
-        return decision.requeue
+        return after_narrowed(decision.requeue, r.facts.synced, r.item.request)
 
     def _fenced(self, app: str) -> AbstractAsyncContextManager[int | None]:
         return nullcontext() if self.fence is None else self.fence(app)
@@ -199,9 +200,7 @@ class Reconciler:
             r.learn(waiting_for=self.hold(r.spec, r.revision.sha))
 
     async def _look(self, r: Round) -> None:
-        # Look with the force a sync would use: a field taken by hand is then one
-        # dry-run, not a conflict followed by a forced retry.
-        options = SyncOptions(force_conflicts=r.spec.sync_policy.automated)
+        options = look_options(r.spec, r.item.request)  # the policy's, or a person's
         try:
             r.look = await r.engine.look(r.wanted, options, revision=r.revision)
         except PolicyError as e:
@@ -250,13 +249,9 @@ class Reconciler:
             sha=look.revision.sha,
             trigger=decision.record_as or trigger.recorded(r.spec.sync_policy.self_heal),
             actor=r.item.actor,
+            request=r.item.request,
         )
-        options = SyncOptions(
-            # Git is the source of truth: automated syncs and self-heal take fields back.
-            force_conflicts=r.spec.sync_policy.automated or trigger.asks_sync,
-            timeout=self.settings.sync_timeout,
-            wait=False,
-        )
+        options = write_options(r.spec, trigger, r.item.request, self.settings.sync_timeout)
         log.info("syncing %s (%s: %s)", name, trigger.value, decision.reason)
         self._emit(r, EventKind.STARTED, look.revision)
         try:

@@ -118,6 +118,7 @@ syncs = Table(
     Column("result", String(ENUM), nullable=False),
     Column("message", Text, nullable=False),
     Column("diff_summary", Text, nullable=False),
+    Column("options", Text, nullable=False, server_default=""),  # a SyncRequest, encoded
     Index("ix_syncs_app_id", "app", "id"),
     Index("ix_syncs_result_owner", "result", "owner"),
     sqlite_autoincrement=True,

@@ -31,6 +31,7 @@ from gitward.model.history import (
     SyncResult,
     SyncTrigger,
 )
+from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock
 from gitward.store import audit, status, syncs
 from gitward.store.codec import dumps, now
@@ -182,8 +183,10 @@ class Store:
         trigger: SyncTrigger,
         actor: str = SYSTEM_ACTOR,
         repo_url: str = "",
+        request: SyncRequest | None = None,
     ) -> int:
-        """Record that a sync of ``app`` starts now; returns its id (increasing)."""
+        """Record that a sync of ``app`` starts now (with a person's options, if any);
+        returns its id (increasing)."""
         values = {
             "app": app,
             "repo_url": repo_url,
@@ -193,6 +196,7 @@ class Store:
             "actor": actor,
             "owner": self.owner,
             "started_at": now(self._clock),
+            "options": (request or SyncRequest()).encode(),
         }
         async with self._write(f"record the start of a sync of {app}") as conn:
             return await syncs.start(conn, values)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gitward.model.history import ObjectAction, SyncRecord, SyncResult, SyncTrigger
 from gitward.model.plan import Outcome
 from gitward.model.resource import ResourceKey
+from gitward.model.syncrequest import SyncRequest
 from gitward.store.schema import sync_actions, syncs
 
 
@@ -123,4 +124,5 @@ def _record(row: Row[Any], actions: tuple[ObjectAction, ...]) -> SyncRecord:
         message=row.message,
         actions=actions,
         diff_summary=row.diff_summary,
+        request=SyncRequest.decode(row.options),
     )

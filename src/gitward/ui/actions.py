@@ -15,11 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from gitward.errors import GitwardError
+from gitward.api.syncbody import check_objects
+from gitward.errors import ConfigError, GitwardError
 from gitward.model.history import Trigger
+from gitward.model.syncrequest import SyncRequest, parse_key
 from gitward.ui import details
 from gitward.ui.app import Guard
-from gitward.ui.forms import form
+from gitward.ui.forms import form, form_values
 from gitward.ui.sessions import Session
 
 SIMPLE = ("refresh", "suspend", "resume", "unpin")
@@ -54,14 +56,30 @@ class Actions:
                 looked = await details.look(self.ctx.engine_for(spec), spec)
             except GitwardError as e:
                 problem = str(e)
+        objects = sorted(self.ctx.api.apps.objects(name) or (), key=str)
         return self.guard.render(
-            request, "sync.html", session, spec=spec, looked=looked, problem=problem
+            request,
+            "sync.html",
+            session,
+            spec=spec,
+            looked=looked,
+            problem=problem,
+            objects=[str(k) for k in objects],
         )
 
     async def sync(self, request: Request, session: Session) -> Response:
+        """Sync now, with the dialog's options for this run (prune, force, objects)."""
         name = str(request.path_params["name"])
-        self.ctx.api.apps.trigger(name, Trigger.MANUAL, session.principal.name)
-        await self._audit(session, "sync", name)
+        apps = self.ctx.api.apps
+        try:
+            asked = await _dialog_request(request, apps.declared(name).sync_policy.prune)
+            check_objects(apps, name, asked)
+            apps.trigger(name, Trigger.MANUAL, session.principal.name, asked)
+        except GitwardError as e:
+            return self.guard.render(
+                request, "forbidden.html", session, 400, reason=f"sync refused: {e}"
+            )
+        await self._audit(session, "sync", name, **({} if asked.default else asked.to_json()))
         return self._back(name, "sync")
 
     def simple(self, verb: str) -> object:
@@ -121,6 +139,24 @@ class Actions:
             )
         await self._audit(session, "rollback", name, to=target, sha=sha, untilNewCommit=until)
         return self._back(name, "rollback")
+
+
+async def _dialog_request(request: Request, policy_prune: bool) -> SyncRequest:
+    """The dialog's choices; only those that differ from a plain sync are kept. A form
+    without the dialog's fields (an older page) is a plain sync."""
+    fields = await form(request)
+    if fields.get("options") != "1":
+        return SyncRequest()
+    prune = fields.get("prune") == "on"
+    try:
+        only = {parse_key(v) for v in await form_values(request, "only")}
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+    return SyncRequest(
+        prune=None if prune == policy_prune else prune,
+        force=None if fields.get("force") == "on" else False,
+        only=tuple(sorted(only, key=str)),
+    )
 
 
 def routes(guard: Guard) -> list[Route]:

@@ -71,9 +71,13 @@ class Pages:
         return self.select(session, listing.Query.parse(request.query_params))
 
     async def apps(self, request: Request, session: Session) -> Response:
+        # Read before the rows: a change published after this is caught by the stream
+        # (its URL says since=generation), even if the page shows it already.
+        generation = self.ctx.changes.generation
         page = self.page_of(request, session)
         projects = {r.project for r in page.rows}
         values: dict[str, Any] = {
+            "generation": generation,
             "page": page,
             "q": page.query,
             "row_html": self.row_html,
@@ -92,7 +96,10 @@ class Pages:
     async def events(self, request: Request, session: Session) -> Response:
         """Server-sent events: changed rows of this tab's page, coalesced."""
         query = listing.Query.parse(request.query_params)
-        seen = request.headers.get("last-event-id")  # a reconnect: what it had seen
+        # A reconnect says what it had seen; a stream rebuilt by htmx sends no
+        # Last-Event-ID, and the first connect none either: the page's URL says
+        # which generation it was rendered at, so changes in between are not lost.
+        seen = request.headers.get("last-event-id") or request.query_params.get("since")
         return StreamingResponse(
             self._stream(request, session, query, seen),
             media_type="text/event-stream",

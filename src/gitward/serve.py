@@ -213,7 +213,7 @@ class Service:
                 credentials=lambda _url: self.adapters.credentials,
             ),
             webhook_secret=self._webhook_secret(),
-            ready=lambda: self.ready_reason or self.store.problem,
+            ready=lambda: self.ready_reason or self.store.problem or sharing.problem(self.replica),
             warnings=lambda: [
                 *self.health_warnings,
                 *self.roles.warnings(),

@@ -68,3 +68,8 @@ async def hand_over(replica: Replica, controller: Controller, store: HistoryStor
     except GitwardError as e:
         log.warning("recording interrupted syncs failed: %s", e.message)
     await replica.stop()
+
+
+def problem(replica: Replica | None) -> str:
+    """Why this replica syncs nothing now, for ``/readyz`` ("" if it may, or not --ha)."""
+    return "" if replica is None else replica.problem

@@ -57,6 +57,7 @@ class MemoryOwners:
         self.rows: dict[str, str] = {}
         self.held: list[str] = []
         self.queued: list[tuple[str, str, str]] = []
+        self.schema = ""  # what schema_problem says
 
     async def adopt(self, app: str, members: frozenset[str], expires: float) -> Taken:
         return Taken()
@@ -85,7 +86,7 @@ class MemoryOwners:
         return None
 
     async def schema_problem(self) -> str:
-        return ""
+        return self.schema
 
 
 async def ignore(*_: object) -> None:
@@ -133,6 +134,49 @@ async def test_a_lease_taken_by_hand_stops_every_sync_at_once() -> None:
 
     assert not any(me.owns(a) for a in APPS)
     assert owners.held == []
+
+
+async def test_a_replica_without_its_lease_says_why_until_it_holds_it_again() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    me = await started("r1", leases, owners)
+    name = lease.lease_name("r1")
+    assert me.problem == ""
+    leases.items[name] = dataclasses.replace(leases.items[name], holder="mallory")
+    with pytest.raises(NotOwnerError):
+        async with me.fence(APPS[0]):
+            pytest.fail("synced without its Lease")
+
+    assert me.problem == f"Lease {name} is now held by 'mallory'"
+    del leases.items[name]  # deleted by hand: the next renewal creates it again
+    await me.lease.renew(leases)
+    await me._refresh()
+    assert me.problem == ""
+    assert any(me.owns(a) for a in APPS)
+    assert isinstance(me._clock, FakeClock)
+    me._clock.advance(15.0)  # no renewal for a Lease duration
+    assert me.problem == f"replica r1 has not renewed its Lease {name} in time"
+
+
+async def test_a_store_migrated_by_a_newer_version_stops_the_replica_until_it_matches() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    me = await started("r1", leases, owners)
+    owners.schema = "the database is at schema revision '9999', which this version ..."
+    await me._tick()
+
+    assert me.problem == owners.schema
+    assert not any(me.owns(a) for a in APPS)
+    with pytest.raises(NotOwnerError, match="schema revision '9999'"):
+        async with me.fence(APPS[0]):
+            pytest.fail("synced on a store of another schema")
+    await me.lease.renew(leases)  # the Lease thread renews on: still not ready
+    assert me.problem == owners.schema
+    owners.schema = ""  # rolled back
+    assert isinstance(me._clock, FakeClock)
+    me._clock.advance(5.0)  # the next look at the schema
+    await me.lease.renew(leases)
+    await me._tick()
+    assert me.problem == ""
+    assert any(me.owns(a) for a in APPS)
 
 
 async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_tick() -> None:

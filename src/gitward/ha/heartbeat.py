@@ -44,6 +44,7 @@ class LeaseHolder:
         self.own: lease.LeaseRecord | None = None
         self.valid_until = 0.0  # monotonic: the Lease is ours until then
         self.expires = 0.0  # wall: when the others see it expire
+        self.why_lost = ""  # why the Lease was given up, until a renewal succeeds
         self._stop = threading.Event()
         self._soon = threading.Event()
         self._thread: threading.Thread | None = None
@@ -56,17 +57,24 @@ class LeaseHolder:
     def valid(self) -> bool:
         return self._clock.monotonic() < self.valid_until
 
-    def lose(self) -> None:
+    def lose(self, why: str = "") -> None:
         self.valid_until = 0.0
+        self.why_lost = why or self.why_lost
+
+    def why_not(self) -> str:
+        """Why this replica may not sync now ("" while its Lease is valid): /readyz."""
+        if self.valid():
+            return ""
+        return self.why_lost or f"replica {self.me} has not renewed its Lease {self.name} in time"
 
     async def renew(self, leases: Leases) -> None:
         """One renewal: create, renew or take the Lease, or learn it is someone else's."""
         started, now = self._clock.monotonic(), self._clock.wall()
         step = lease.plan(self.own, self.me, now)
         if step is lease.Step.WAIT and self.own is not None:
-            holder = self.own.holder
-            self.lose()
-            self._on_lost(f"Lease {self.name} is held by {holder!r}")
+            why = f"Lease {self.name} is held by {self.own.holder!r}"
+            self.lose(why)
+            self._on_lost(why)
             self.own = await leases.get(self.name)  # read it again: see it expire
             return
         body = lease.body(self.namespace, self.me, self.duration, now, self.own)
@@ -87,6 +95,7 @@ class LeaseHolder:
         if step is lease.Step.TAKE or not self.valid():
             log.info("replica %s holds Lease %s", self.me, written.name)
         self.own = written
+        self.why_lost = ""
         self.valid_until = started + self.duration
         self.expires = now + self.duration
 
@@ -107,7 +116,7 @@ class LeaseHolder:
         if why != self._refusal:
             log.error("%s: %s", why, e.message)
             self._refusal = why
-        self.lose()
+        self.lose(why)
         self._on_lost(why)
 
     # ------------------------------------------------------------------ the thread

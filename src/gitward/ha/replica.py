@@ -103,13 +103,21 @@ class Replica:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._inbox: list[Note] = []  # what the controller must still hear, oldest first
-        self.problem = ""  # why this replica syncs nothing now, for /readyz and logs
+        self._schema = ""  # why the store's schema forbids this replica to sync, if it does
         self._waiting = ""  # why the first app not yet taken over is not, as last logged
 
     # ------------------------------------------------------------------ questions
 
     def valid(self) -> bool:
-        return self.lease.valid()
+        return self.lease.valid() and not self._schema
+
+    @property
+    def problem(self) -> str:
+        """Why this replica syncs nothing now, for ``/readyz`` (503); "" once its Lease is
+        renewed again and the schema matches, even if it owns no app (it takes its share)."""
+        if self._stopping:
+            return f"replica {self.me} is stopping"
+        return self._schema or self.lease.why_not()
 
     def owns(self, app: str) -> bool:
         """True if this replica should reconcile ``app`` now."""
@@ -123,8 +131,8 @@ class Replica:
     @asynccontextmanager
     async def fence(self, app: str) -> AsyncIterator[int]:
         """Hold ``app`` for one sync; raises NotOwnerError when this replica may not."""
-        if self._stopping:
-            raise NotOwnerError(f"{app}: replica {self.me!r} is stopping")
+        if self._stopping or self._schema:
+            raise NotOwnerError(f"{app}: {self.problem}")
         if assign.owner(app, self.members) != self.me:
             raise NotOwnerError(f"{app}: the app belongs to another replica now")
         await self._check_lease()
@@ -231,9 +239,8 @@ class Replica:
             for step in (self._tick, self._deliver):  # one failing does not hold the other
                 try:
                     await step()
-                except GitwardError as e:
+                except GitwardError as e:  # transient: the next tick tries again
                     log.warning("high availability: %s", e)
-                    self.problem = e.message
                 except Exception:  # a bug must not stop the heartbeat; it is logged
                     log.exception("high availability: the replica loop failed")
 
@@ -250,6 +257,9 @@ class Replica:
         if self._clock.monotonic() >= self._checked + self.settings.renew_every:
             self._checked = self._clock.monotonic()
             problem = await self._owners.schema_problem()
+            if self._schema and not problem:
+                log.info("replica %s: the store's schema matches again", self.me)
+            self._schema = problem
             if problem:
                 self._lost(problem)
                 return
@@ -286,9 +296,8 @@ class Replica:
     def _lost(self, why: str) -> None:
         if self.adopted:
             log.error("replica %s stops syncing: %s", self.me, why)
-        self.lease.lose()
+        self.lease.lose(why)
         self.adopted.clear()
-        self.problem = why
 
     def _lost_elsewhere(self, why: str) -> None:
         """Called from the Lease thread: the main loop drops the apps."""

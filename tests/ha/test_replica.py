@@ -128,7 +128,7 @@ async def test_a_lease_taken_by_hand_stops_every_sync_at_once() -> None:
     name = lease.lease_name("r1")
     leases.items[name] = dataclasses.replace(leases.items[name], holder="mallory")
 
-    with pytest.raises(NotOwnerError, match="lost its Lease to 'mallory'"):
+    with pytest.raises(NotOwnerError, match="now held by 'mallory'"):
         async with me.fence(APPS[0]):
             pytest.fail("synced without its Lease")
 
@@ -206,3 +206,18 @@ async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_
     await me._deliver()
 
     assert heard == owners.queued
+
+
+async def test_a_lease_listed_with_another_holder_stops_the_replica_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    me = await started("r1", leases, owners)
+    name = lease.lease_name("r1")
+    leases.items[name] = dataclasses.replace(leases.items[name], holder="mallory")
+
+    await me._refresh()  # the loop lists the Leases before the Lease thread renews
+
+    assert not any(me.owns(a) for a in APPS)
+    assert me.problem == f"Lease {name} is now held by 'mallory'"
+    assert f"replica r1 stops syncing: Lease {name} is now held by 'mallory'" in caplog.text

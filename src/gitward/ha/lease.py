@@ -70,6 +70,15 @@ def live_members(leases: Iterable[LeaseRecord], now: float) -> frozenset[str]:
     return frozenset(r.holder for r in leases if r.names_its_holder() and r.live(now))
 
 
+def taken_from(leases: Iterable[LeaseRecord], me: str) -> str:
+    """Why ``me`` no longer holds its own Lease as listed ("" if it does, live or not)."""
+    name = lease_name(me)
+    record = next((r for r in leases if r.name == name), None)
+    if record is None:
+        return f"Lease {name} is now held by nobody (deleted)"
+    return "" if record.holder == me else f"Lease {name} is now held by {record.holder!r}"
+
+
 def next_expiry(leases: Iterable[LeaseRecord], now: float) -> float | None:
     """The earliest time a live Lease expires if not renewed: when to look again."""
     times = [e for r in leases if r.live(now) and (e := r.expires_at()) is not None]

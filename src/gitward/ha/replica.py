@@ -115,9 +115,8 @@ class Replica:
     def problem(self) -> str:
         """Why this replica syncs nothing now, for ``/readyz`` (503); "" once its Lease is
         renewed again and the schema matches, even if it owns no app (it takes its share)."""
-        if self._stopping:
-            return f"replica {self.me} is stopping"
-        return self._schema or self.lease.why_not()
+        stopping = f"replica {self.me} is stopping" if self._stopping else ""
+        return stopping or self._schema or self.lease.why_not()
 
     def owns(self, app: str) -> bool:
         """True if this replica should reconcile ``app`` now."""
@@ -160,10 +159,10 @@ class Replica:
             raise NotOwnerError(
                 f"cannot read this replica's Lease: {e.message}", retry_after=RETRY
             ) from e
-        if current is None or current.holder != self.me:
-            holder = current.holder if current else "nobody (deleted)"
-            self._lost(f"Lease {lease.lease_name(self.me)} is now held by {holder!r}")
-            raise NotOwnerError(f"replica {self.me!r} lost its Lease to {holder!r}")
+        why = lease.taken_from([current] if current else [], self.me)
+        if why or current is None:
+            self._lost(why)
+            raise NotOwnerError(f"replica {self.me!r}: {why}")
         if not current.live(self._clock.wall()) or not self.valid():
             self.lease.renew_soon()  # the others may take the apps meanwhile
             raise NotOwnerError(f"replica {self.me!r}: its Lease expired", retry_after=RETRY)
@@ -322,6 +321,8 @@ class Replica:
             log.info("replicas: %s", ", ".join(sorted(members)) or "none")
         self.members = members
         self._next_expiry = lease.next_expiry(leases, now)
+        if self.valid() and (why := lease.taken_from(leases, self.me)):
+            self._lost(why)  # seen here before the Lease thread sees it: say so all the same
         mine = {a for a in self._hooks.apps() if assign.owner(a, members) == self.me}
         if not self.valid():
             mine = set()
@@ -339,9 +340,8 @@ class Replica:
     def _recheck(self, owned: set[str]) -> None:
         """Forget the apps the store no longer gives this replica, so that they are
         adopted again. Under load a renewal can come late enough for the others to see
-        this replica's Lease expire, take its apps and, once the Lease is renewed, let
-        them go again, all between two looks of this replica: without this the apps
-        would stay without an owner in the store."""
+        this replica's Lease expire, take its apps and let them go again once it is
+        renewed, all between two looks of this replica: else they would stay unowned."""
         lost = self.adopted - owned
         if lost:
             log.warning(

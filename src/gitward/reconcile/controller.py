@@ -92,6 +92,7 @@ class Controller:
         self.status = self.steps.status
         self.queue = WorkQueue(clock)
         self.reconciles = 0
+        self._declaring = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
     # ------------------------------------------------------------------ declarations
@@ -102,17 +103,33 @@ class Controller:
         uninstall: Callable[[AppSpec], Awaitable[None]] | None = None,
     ) -> None:
         """Adopt a new set of declared apps: new and changed ones are queued, removed ones
-        forgotten (and their objects deleted by ``uninstall`` when their policy prunes)."""
-        for name in list(self.apps):
-            if name not in apps:
-                await self._remove(name, uninstall)
-        for name, spec in apps.items():
-            changed = self.apps.get(name) != spec
-            self.apps[name] = spec
-            if name not in self.status:
-                self.status[name] = await self.store.get_status(name) or AppStatus(app=name)
-            if changed:
-                self.queue.add(name, Trigger.REFRESH)
+        forgotten (and their objects deleted by ``uninstall`` when their policy prunes).
+
+        An app becomes known (to triggers, workers and the API) only together with its
+        status: the statuses of new apps are read first, then every app is published in
+        one turn of the loop, with no await in between. A trigger for an app still being
+        read finds it undeclared, never half there. Declarations are adopted one at a
+        time (reloads from a poll, a webhook and app-of-apps may overlap)."""
+        async with self._declaring:
+            for name in list(self.apps):
+                if name not in apps:
+                    await self._remove(name, uninstall)
+            loaded = await self._stored_status([n for n in apps if n not in self.apps])
+            for name, spec in apps.items():  # no await from here on
+                if name in loaded:
+                    self.status[name] = loaded[name]
+                changed = self.apps.get(name) != spec
+                self.apps[name] = spec
+                if changed:
+                    self.queue.add(name, Trigger.REFRESH)
+
+    async def _stored_status(self, names: list[str]) -> dict[str, AppStatus]:
+        """The stored status of each of ``names`` (a blank one if none): one read of the
+        store, not one per app (a fleet adopts a thousand apps at start)."""
+        if not names:
+            return {}
+        stored = {s.app: s for s in await self.store.list_status()}
+        return {name: stored.get(name) or AppStatus(app=name) for name in names}
 
     async def _remove(
         self, name: str, uninstall: Callable[[AppSpec], Awaitable[None]] | None

@@ -26,7 +26,7 @@ from gitward.model.events import SyncEvent
 from gitward.model.history import AppStatus, Pin, Trigger
 from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock, HistoryStore, Shard
-from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff
+from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff, errored
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.queue import Item, WorkQueue
@@ -248,10 +248,9 @@ class Controller:
             item = await self.queue.get()
             try:
                 requeue = await self.reconcile(item)
-            except Exception:  # a bug must not kill the worker; it is logged with the app
+            except Exception as e:  # a bug must not kill the worker; it is logged with the app
                 log.exception("reconcile of %s failed unexpectedly", item.app)
-                failures = self.steps.memory.get(item.app, Memory()).failures
-                requeue = Requeue(backoff(DEFAULT_RETRY, failures + 1))
+                requeue = await self._failed(item, e)
             finally:
                 self.queue.done(item.app)
             if requeue is not None and item.app in self.apps:
@@ -259,6 +258,32 @@ class Controller:
                 self.queue.add(
                     item.app, requeue.trigger, requeue.actor, delay=requeue.after, request=again
                 )
+
+    async def _failed(self, item: Item, error: Exception) -> Requeue | None:
+        """A round that failed unexpectedly: a bug, or an error the step does not handle
+        (the store failing while the status is recorded). The app shows the error and
+        is retried as what it was (a person's sync stays a sync) with the app's backoff,
+        growing with each failure in a row up to its cap: neither left until the next
+        poll (an hour, for some) nor retried at a fixed pace for ever."""
+        spec, status = self.apps.get(item.app), self.status.get(item.app)
+        if spec is None or status is None:
+            return None  # removed meanwhile
+        memory = self.steps.memory.get(item.app, Memory())
+        failures = memory.failures + 1  # a round that gets through resets it (decide)
+        self.steps.memory[item.app] = dataclasses.replace(memory, failures=failures)
+        delay = backoff(spec.sync_policy.retry or DEFAULT_RETRY, failures)
+        cause = (
+            str(error)  # its messages are written for people, without secrets
+            if isinstance(error, GitwardError)
+            else f"{type(error).__name__}, a bug: the log of gitward serve has the traceback"
+        )
+        message = f"the reconcile failed unexpectedly ({cause}); retrying in {delay:g} s"
+        self.status[item.app] = errored(status, message)
+        try:  # the store may be what failed: the API shows the error from memory anyway
+            await self.store.put_status(self.status[item.app])
+        except GitwardError as e:
+            log.warning("recording the failure of %s failed: %s", item.app, e.message)
+        return Requeue(delay, item.trigger, item.actor)
 
     async def reconcile(self, item: Item) -> Requeue | None:
         """One step for one app (see :mod:`.step`); returns when it wants to run again."""

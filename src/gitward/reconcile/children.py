@@ -17,7 +17,9 @@ changes nothing: the children of the last good render stay.
 Mistakes are render errors on the parent, so nothing of that render is applied: a child
 that does not parse, a child with the name of another app (naming both). A parent may
 render ``ApplicationSet`` documents too: they join the declared sets
-(:meth:`AppOfApps.with_sets`) and generate their apps the same way.
+(:meth:`AppOfApps.with_sets`) and generate their apps the same way; a set another parent
+renders too, or one that generates (through any chain of sets and parents) the app
+rendering it, fails that render, naming the other parent or the chain.
 
 Before: the render stage (:class:`~gitward.ports.Renderer`). After: ``serve.reload``
 and the controller's ``set_apps``.
@@ -117,6 +119,7 @@ class AppOfApps:
         children = {spec.name: spec for spec in (self._parse(request, r) for r in documents)}
         self._check_names(request.app_name, children)
         key = (request.source.repo_url, request.source.path, request.source.target_revision)
+        self._check_sets(request.app_name, key, sets)
         with self._lock:
             changed = _remember(self._rendered, request.app_name, key, children)
             changed |= _remember(self._sets, request.app_name, key, sets)
@@ -212,6 +215,66 @@ class AppOfApps:
                     location=parent,
                     hint="rename the child Application in the parent's source",
                 )
+
+    def _check_sets(self, parent: str, key: object, sets: Mapping[str, AppSetSpec]) -> None:
+        """A rendered ApplicationSet may not take the name of a set another parent (or
+        source) renders: which one won was arbitrary. Nor may it generate, directly or
+        through the apps it generates, the app that renders it: that cycle would keep
+        itself alive once the parent that started it is gone."""
+        known = self._known()  # a parent gone from the apps renders nothing any more
+        with self._lock:
+            others = {
+                name: who
+                for who, by_source in self._sets.items()
+                if who in known
+                for at, part in by_source.items()
+                if (who, at) != (parent, key)
+                for name in part
+            }
+        lineage = self._lineage(parent)
+        for name in sets:
+            if name in others:
+                raise RenderError(
+                    f"renders the ApplicationSet {name!r}, which the app {others[name]!r} "
+                    "renders too",
+                    location=parent,
+                    hint="rename one of the two ApplicationSets",
+                )
+            if f"ApplicationSet/{name}" in lineage:
+                path = " <- ".join(
+                    [parent, *lineage[: lineage.index(f"ApplicationSet/{name}") + 1]]
+                )
+                raise RenderError(
+                    f"renders the ApplicationSet {name!r}, which generates this app ({path}): "
+                    "a cycle that would keep both alive for ever",
+                    location=parent,
+                    hint="render the ApplicationSet from an app it does not generate",
+                )
+
+    def _lineage(self, app: str) -> list[str]:
+        """Who made ``app``, then who made that, up to a declared one: owners
+        (``ApplicationSet/<set>``, ``Application/<parent>``) and the parents rendering a set."""
+        known, found, current = self._known(), [], app
+        for _ in range(4 * MAX_DEPTH):
+            spec = known.get(current)
+            if spec is None or spec.owner is None or spec.owner in found:
+                break
+            found.append(spec.owner)
+            kind, _, name = spec.owner.partition("/")
+            if kind == "Application":
+                current = name
+                continue
+            with self._lock:
+                renderers = sorted(
+                    p
+                    for p, by in self._sets.items()
+                    if p in known and any(name in part for part in by.values())
+                )
+            if not renderers:
+                break  # a declared set
+            found.append(renderers[0])
+            current = renderers[0]
+        return found
 
 
 def _remember(

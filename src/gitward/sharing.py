@@ -57,17 +57,18 @@ async def mirror_status(replica: Replica, store: HistoryStore, controller: Contr
 
 
 async def hand_over(replica: Replica, controller: Controller, store: HistoryStore) -> None:
-    """SIGTERM: no new work; syncs in flight finish (those that outlast the grace period
-    are recorded Interrupted); then every app and the Lease are released, so that the
-    other replicas take over at once."""
+    """SIGTERM: no new work; the Lease and every app no sync holds are released, so that
+    the other replicas take over at once; syncs in flight finish (those that outlast the
+    grace period are recorded Interrupted), then their apps are released too."""
+    await replica.leave()
     await replica.drain()
     await controller.stop()
+    await replica.stop()  # before recording: an owner taking over records them too
     try:
         for record in await store.mark_interrupted():
             log.warning("sync %s of %s interrupted by the shutdown", record.id, record.app)
     except GitwardError as e:
         log.warning("recording interrupted syncs failed: %s", e.message)
-    await replica.stop()
 
 
 def problem(replica: Replica | None) -> str:

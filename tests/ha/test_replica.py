@@ -221,3 +221,18 @@ async def test_a_lease_listed_with_another_holder_stops_the_replica_and_says_so(
     assert not any(me.owns(a) for a in APPS)
     assert me.problem == f"Lease {name} is now held by 'mallory'"
     assert f"replica r1 stops syncing: Lease {name} is now held by 'mallory'" in caplog.text
+
+
+async def test_sigterm_gives_up_the_lease_while_a_sync_is_in_flight() -> None:
+    leases, owners = MemoryLeases(), MemoryOwners()
+    me = await started("r1", leases, owners)
+    mine = sorted(a for a in APPS if me.owns(a))
+
+    async with me.fence(mine[0]):  # a sync in flight when SIGTERM comes
+        await me.leave()
+        assert lease.lease_name("r1") not in leases.items  # the others take over now
+        assert me.problem == "replica r1 is stopping"
+        with pytest.raises(NotOwnerError, match="stopping"):
+            async with me.fence(mine[1]):
+                pytest.fail("a sync started after SIGTERM")
+    await me.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from gitward.apply.inventory import owned_fields_hash
 from gitward.model import JsonObject
-from gitward.reconcile.controller import drifted
+from gitward.reconcile.drift import drifted
 
 GITWARD_FIELDS: dict[str, Any] = {
     "f:data": {"f:value": {}},

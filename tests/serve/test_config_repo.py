@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from pathlib import Path
@@ -10,9 +11,10 @@ import httpx2 as httpx
 import orjson
 import pytest
 
+from gitward.apply.inventory import Inventory
 from gitward.devcluster import ClusterState
 from gitward.kube.client import KubeClient
-from gitward.model import ResourceKey
+from gitward.model import AppSpec, Destination, ResourceKey, SourceSpec
 from gitward.reconcile.config import ConfigLocation
 from gitward.serve import ServeSettings, Service
 from tests.engine.conftest import GitRepo
@@ -104,6 +106,77 @@ async def test_adding_and_removing_an_application_file_in_git(
             what="the removed app's objects to be pruned",
         )
         assert name not in service.controller.apps
-        assert await service.store.get_status(name) is None
+        await eventually(  # the removal ends with it, after the objects are gone
+            lambda: service.store.get_status(name),
+            lambda status: status is None,
+            what="the removed app's status deleted",
+        )
+    finally:
+        await stopped(service)
+
+
+async def test_an_app_removed_while_its_sync_is_in_flight_leaves_nothing_behind(
+    control_plane: ClusterState, cluster: KubeClient, namespace: str, tmp_path: Path
+) -> None:
+    """The removal lands after the app's objects were applied and before its inventory
+    records them (CI hit this window by chance): the objects are pruned once that sync
+    ends, and the run in flight does not write the app's status back. The real
+    inventory store is held at its write, so the order is controlled, not timed."""
+    apps = GitRepo(tmp_path / "apps")
+    apps.write({"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"})
+    apps.commit()
+    config = GitRepo(tmp_path / "config")
+    config.write({"README.md": "declarations\n"})
+    config.commit()
+    secret = tmp_path / "secret"
+    secret.write_bytes(WEBHOOK_SECRET)
+    service = Service(
+        ServeSettings(
+            config=ConfigLocation.parse(str(config.path)),
+            state_dir=tmp_path / "state",
+            port=0,
+            kubeconfig=control_plane.kubeconfig,
+            webhook_secret_file=secret,
+            poll_interval=3600,
+            cache_dir=tmp_path / "cache",
+        )
+    )
+    await service.start()
+    base = f"http://127.0.0.1:{service.port}"
+    name = f"web-{namespace}"
+    key = ResourceKey("", "ConfigMap", namespace, "settings")
+    local = AppSpec(name, SourceSpec(str(apps.path), "web"), Destination(namespace=namespace))
+    inventories = service.engine_for(local).inventory
+    real_save, writing, release = inventories.save, asyncio.Event(), asyncio.Event()
+
+    async def held_save(inventory: Inventory, previous: Inventory | None = None) -> None:
+        if inventory.app == name and not release.is_set():  # the first sync's record
+            writing.set()
+            await release.wait()
+        await real_save(inventory, previous)
+
+    inventories.save = held_save  # type: ignore[method-assign]
+    try:
+        config.write({"apps/web.yaml": application(name, apps, "web", namespace)})
+        config.commit("add web")
+        await push(base, config)
+        await asyncio.wait_for(writing.wait(), 60)
+        assert await cluster.get(key) is not None  # applied, not yet in the inventory
+
+        config.remove("apps/web.yaml")
+        config.commit("remove web")
+        await push(base, config)
+        assert name not in service.controller.apps  # no trigger reaches it any more
+        release.set()
+
+        await eventually(
+            lambda: cluster.get(key), lambda live: live is None, what="the app's objects pruned"
+        )
+        await eventually(
+            lambda: service.store.get_status(name),
+            lambda status: status is None and name not in service.controller.status,
+            what="the removed app's status deleted, not written back by its last run",
+        )
+        assert not (await inventories.load(name)).entries
     finally:
         await stopped(service)

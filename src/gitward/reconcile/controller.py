@@ -17,7 +17,6 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from gitward.apply.inventory import owned_fields_hash
 from gitward.errors import GitwardError
 from gitward.logs import current_app, current_revision
 from gitward.model import AppSpec, GroupKind, HealthStatus, JsonObject, ResourceKey
@@ -27,6 +26,7 @@ from gitward.model.history import AppStatus, Pin, Trigger
 from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock, HistoryStore, Shard
 from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff, errored
+from gitward.reconcile.drift import drifted
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.pipeline import Engine
 from gitward.reconcile.queue import Item, WorkQueue
@@ -94,6 +94,7 @@ class Controller:
         self.reconciles = 0
         self._declaring = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        self._retiring: set[asyncio.Task[None]] = set()  # removals waiting for a run
 
     # ------------------------------------------------------------------ declarations
 
@@ -134,8 +135,36 @@ class Controller:
     async def _remove(
         self, name: str, uninstall: Callable[[AppSpec], Awaitable[None]] | None
     ) -> None:
+        """Forget ``name`` and delete its objects, once no worker reconciles it.
+
+        A removal can land while the app's sync is in flight (an app removed just after
+        it was declared): its objects are being applied and entered in its inventory,
+        and an uninstall now would read an inventory that does not hold them yet and
+        leave them behind. So the removal waits for that run to end. The run may wait
+        for health for minutes: the removal then finishes in the background, and later
+        declarations are not held up. An app declared again meanwhile keeps its objects
+        (its next sync prunes as usual)."""
         removed = self.apps.pop(name)
         self.queue.forget(name)
+        if not self.queue.running(name):
+            await self._retire(removed, uninstall)
+            return
+        task = asyncio.create_task(self._retire_later(removed, uninstall), name=f"retire-{name}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _retire_later(
+        self, removed: AppSpec, uninstall: Callable[[AppSpec], Awaitable[None]] | None
+    ) -> None:
+        await self.queue.idle(removed.name)
+        async with self._declaring:  # not while a later declaration is being adopted
+            if removed.name not in self.apps:
+                await self._retire(removed, uninstall)
+
+    async def _retire(
+        self, removed: AppSpec, uninstall: Callable[[AppSpec], Awaitable[None]] | None
+    ) -> None:
+        name = removed.name
         if uninstall is not None:
             try:
                 await uninstall(removed)
@@ -238,9 +267,10 @@ class Controller:
             self._tasks.append(asyncio.create_task(self._worker(), name=f"worker-{i}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._retiring]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
 
     async def _worker(self) -> None:
@@ -346,32 +376,6 @@ class Controller:
 
     def queue_depth(self) -> int:
         return len(self.queue)
-
-
-def drifted(obj: JsonObject, own_manager: str, owned_fields: str | None) -> bool:
-    """True if a change to ``obj`` may have changed what Git declares.
-
-    ``managedFields`` name who wrote last and when (to the second). Writes by gitward
-    itself and writes to the ``status`` subresource are not drift. A write by another
-    manager is drift only if it took fields from gitward: then the set of fields gitward
-    owns on the object differs from the one recorded after its last apply
-    (``owned_fields``, the inventory's hash), as when a person edits a value gitward
-    set. Another controller adding fields of its own (kube-controller-manager writes
-    a Deployment's revision annotation right after every rollout) leaves that set as
-    it was. Without managedFields, or without a recorded set, it cannot tell: drift.
-    """
-    entries = (obj.get("metadata") or {}).get("managedFields") or []
-    if not entries:
-        return True
-    latest = max(str(e.get("time") or "") for e in entries)
-    foreign = any(
-        e.get("manager") != own_manager and e.get("subresource") != "status"
-        for e in entries
-        if str(e.get("time") or "") == latest
-    )
-    if not foreign:
-        return False
-    return not owned_fields or owned_fields_hash(obj, own_manager) != owned_fields
 
 
 def _stamped(listener: Callable[[SyncEvent], None], clock: Clock) -> Callable[[SyncEvent], None]:

@@ -45,6 +45,7 @@ class WorkQueue:
         self._again: dict[str, tuple[Item, float]] = {}  # queued while active: (item, due)
         self._counter = itertools.count()
         self._wakeup = asyncio.Event()
+        self._idle: dict[str, asyncio.Event] = {}  # set when the app's run ends
 
     def __len__(self) -> int:
         return len(self._queued) + len(self._again)
@@ -92,6 +93,9 @@ class WorkQueue:
 
     def done(self, app: str) -> None:
         self._active.discard(app)
+        idle = self._idle.pop(app, None)
+        if idle is not None:
+            idle.set()
         again = self._again.pop(app, None)
         if again is not None:
             item, due = again
@@ -103,6 +107,15 @@ class WorkQueue:
         if app in self._active or app in self._again:
             return True
         return app in self._queued and self._due.get(app, 0.0) <= self.clock.monotonic()
+
+    def running(self, app: str) -> bool:
+        """True while a worker reconciles ``app``."""
+        return app in self._active
+
+    async def idle(self, app: str) -> None:
+        """Return once no worker reconciles ``app`` (at once if none does)."""
+        if app in self._active:
+            await self._idle.setdefault(app, asyncio.Event()).wait()
 
     def forget(self, app: str) -> None:
         """Drop a queued app (it was deleted)."""

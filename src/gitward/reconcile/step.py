@@ -275,7 +275,7 @@ class Reconciler:
             r.learn(synced=True)
 
     def _remember_owned(self, app: str, inventory: Inventory) -> None:
-        """What drift is judged against (see ``controller.drifted``)."""
+        """What drift is judged against (see :func:`.drift.drifted`)."""
         self.owned_fields[app] = {k: e.fields_hash for k, e in inventory.entries.items()}
 
     # ------------------------------------------------------------------ recording

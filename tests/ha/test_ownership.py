@@ -7,13 +7,14 @@ processes have). Time is a fake clock; the locks are PostgreSQL's own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gitward.errors import NotOwnerError
+from gitward.ha.forward import Forwarder
 from gitward.model.history import SyncResult, SyncTrigger
 from gitward.store import Store, parse_store_url
 from tests.store.conftest import FakeClock
@@ -100,7 +101,7 @@ async def test_triggers_wait_for_the_owner_and_wake_it(
     try:
         await asyncio.sleep(0)  # the listener connects; notifications before it are polled
         for _ in range(100):
-            await two.ownership().queue_trigger("web", "webhook", "webhook:github")
+            await two.ownership().queue_triggers([("web", "webhook", "webhook:github")])
             try:
                 note = await asyncio.wait_for(heard.get(), timeout=0.2)
                 break
@@ -109,7 +110,7 @@ async def test_triggers_wait_for_the_owner_and_wake_it(
         else:
             pytest.fail("no notification reached the listener")
         assert note == ("gitward_triggers", "web")
-        await two.ownership().queue_trigger("api", "manual", "alice")
+        await two.ownership().queue_triggers([("api", "manual", "alice")])
 
         taken = await one.ownership().take_triggers(["web", "api"])
         assert taken[-1] == ("api", "manual", "alice")
@@ -132,3 +133,35 @@ async def test_a_store_of_another_schema_is_named(pair: tuple[Store, Store, Fake
 
     assert "schema revision '9999'" in problem
     assert "run the same version on every replica" in problem
+
+
+async def test_a_burst_of_forwarded_triggers_is_written_in_a_few_transactions(
+    pair: tuple[Store, Store, FakeClock],
+) -> None:
+    """A cluster answering again refreshes every app on every replica: a thousand
+    triggers for other replicas at once. Written one transaction each, they exhausted
+    the connection pool; batched, they take two, each trigger once, none lost."""
+    one, two, _ = pair
+    owners = two.ownership()
+    transactions: list[int] = []
+    write = owners.queue_triggers
+
+    async def counted(triggers: Sequence[tuple[str, str, str]]) -> None:
+        transactions.append(len(triggers))
+        await write(triggers)
+
+    owners.queue_triggers = counted  # type: ignore[method-assign]
+    forwarder = Forwarder(owners)
+    apps = [f"app-{i}" for i in range(1000)]
+    for app in apps:
+        forwarder.add(app, "refresh", "gitward")
+        forwarder.add(app, "refresh", "gitward")  # the same again: written once
+    forwarder.add("app-7", "manual", "alice")  # another trigger for one of them: kept
+    await forwarder.close()
+
+    assert sum(transactions) == 1001
+    assert len(transactions) <= 3
+    taken = await one.ownership().take_triggers(apps)
+    assert sorted(taken) == sorted(
+        [(a, "refresh", "gitward") for a in apps] + [("app-7", "manual", "alice")]
+    )

@@ -4,7 +4,7 @@ against the API server and PostgreSQL in test_replicas.py and test_ownership.py)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,8 +73,8 @@ class MemoryOwners:
     async def owned(self) -> set[str]:
         return set(APPS)  # the store agrees with every replica here
 
-    async def queue_trigger(self, app: str, trigger: str, actor: str) -> None:
-        return None
+    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str]]) -> None:
+        self.queued += triggers
 
     async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
         return [t for t in self.queued if t[0] in set(apps)]
@@ -168,15 +168,52 @@ async def test_a_store_migrated_by_a_newer_version_stops_the_replica_until_it_ma
     with pytest.raises(NotOwnerError, match="schema revision '9999'"):
         async with me.fence(APPS[0]):
             pytest.fail("synced on a store of another schema")
-    await me.lease.renew(leases)  # the Lease thread renews on: still not ready
+    await me.lease.renew(leases)  # the Lease thread renews nothing: it gave the Lease up
     assert me.problem == owners.schema
+    assert lease.lease_name("r1") not in leases.items
     owners.schema = ""  # rolled back
     assert isinstance(me._clock, FakeClock)
     me._clock.advance(5.0)  # the next look at the schema
-    await me.lease.renew(leases)
     await me._tick()
+    assert me.problem == f"replica r1 has not renewed its Lease {lease.lease_name('r1')} in time"
+    await me.lease.renew(leases)  # the Lease thread, woken by the tick
+    await me._refresh()
     assert me.problem == ""
     assert any(me.owns(a) for a in APPS)
+
+
+async def test_a_replica_behind_the_store_schema_gives_its_apps_to_the_others() -> None:
+    """An upgrade rolling through the replicas migrates the store; a replica still on the
+    old version must not keep its Lease (the others would leave its share unsynced for
+    as long as the upgrade takes). It gives the Lease up, and takes its share back once
+    the schema matches again."""
+    leases = MemoryLeases()
+    old, new = MemoryOwners(), MemoryOwners()
+    me = await started("r1", leases, old)
+    other = await started("r2", leases, new)
+    await me._refresh()
+    assert {a for a in APPS if other.owns(a)} != set(APPS)
+
+    old.schema = "the database is at schema revision '9999', which this version ..."
+    await me._tick()
+    await me.lease.renew(leases)  # the Lease thread's next turn: it renews nothing
+    await other._refresh()
+
+    assert lease.lease_name("r1") not in leases.items
+    assert {a for a in APPS if other.owns(a)} == set(APPS)
+    assert me.problem == old.schema
+
+    old.schema = ""  # this replica upgraded, or the store rolled back
+    assert isinstance(me._clock, FakeClock)
+    me._clock.advance(5.0)  # the next look at the schema
+    await me._tick()
+    await me.lease.renew(leases)
+    await me._refresh()
+    await other._refresh()
+    mine = {a for a in APPS if owner(a, ["r1", "r2"]) == "r1"}
+    assert {a for a in APPS if me.owns(a)} == mine
+    assert {a for a in APPS if other.owns(a)} == set(APPS) - mine
+    assert me.problem == ""
 
 
 async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_tick() -> None:

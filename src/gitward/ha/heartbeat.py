@@ -49,6 +49,7 @@ class LeaseHolder:
         self._soon = threading.Event()
         self._thread: threading.Thread | None = None
         self._refusal = ""  # why the API server refuses this replica's credentials, if it does
+        self._paused = ""  # why this replica does not renew its Lease at all, if it does not
 
     @property
     def name(self) -> str:
@@ -61,14 +62,30 @@ class LeaseHolder:
         self.valid_until = 0.0
         self.why_lost = why or self.why_lost
 
+    def pause(self, why: str) -> None:
+        """Stop renewing, so that the others stop counting this replica in (a store of
+        another schema: it could not sync the apps hashing gives it)."""
+        self._paused = why
+        self.lose(why)
+
+    def resume(self) -> None:
+        """Renew again (at once): the replica takes its share back."""
+        self._paused = ""
+        self.why_lost = ""  # until renewed: "has not renewed its Lease in time"
+        self._soon.set()
+
     def why_not(self) -> str:
         """Why this replica may not sync now ("" while its Lease is valid): /readyz."""
+        if self._paused:
+            return self._paused
         if self.valid():
             return ""
         return self.why_lost or f"replica {self.me} has not renewed its Lease {self.name} in time"
 
     async def renew(self, leases: Leases) -> None:
         """One renewal: create, renew or take the Lease, or learn it is someone else's."""
+        if self._paused:
+            return
         started, now = self._clock.monotonic(), self._clock.wall()
         step = lease.plan(self.own, self.me, now)
         if step is lease.Step.WAIT and self.own is not None:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -52,7 +52,7 @@ class Owners(Protocol):
 
     async def owned(self) -> set[str]: ...
 
-    async def queue_trigger(self, app: str, trigger: str, actor: str) -> None: ...
+    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str]]) -> None: ...
 
     async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]: ...
 

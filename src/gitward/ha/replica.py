@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 from gitward.errors import ConfigError, GitwardError, KubeError, NotOwnerError
 from gitward.ha import assign, lease
+from gitward.ha.forward import Forwarder
 from gitward.ha.heartbeat import LeaseHolder
 from gitward.ha.ports import Leases, Owners
 from gitward.ha.settings import HaSettings, Hooks, Note
@@ -36,7 +36,6 @@ log = logging.getLogger("gitward.ha")
 
 RETRY = 0.5  # seconds: adopt or release again (another replica is letting go)
 LISTEN_BACKOFF = 1.0
-FORWARD_ATTEMPTS = 12
 ADOPT_AT_ONCE = 8  # apps taken over concurrently (the store's pool holds 15 connections)
 
 
@@ -54,6 +53,7 @@ class Replica:
         self._make_leases = leases  # one for this loop, one for the Lease thread
         self._leases = leases()
         self._owners = owners
+        self._forwarder = Forwarder(owners)
         self._clock = clock
         self._hooks = hooks
         self.members: frozenset[str] = frozenset()
@@ -72,7 +72,6 @@ class Replica:
         self._refresh_due = True
         self._triggers_due = True
         self._tasks: list[asyncio.Task[None]] = []
-        self._background: set[asyncio.Task[None]] = set()
         self._inbox: list[Note] = []  # what the controller must still hear, oldest first
         self._schema = ""  # why the store's schema forbids this replica to sync, if it does
         self._waiting = ""  # why the first app not yet taken over is not, as last logged
@@ -140,19 +139,7 @@ class Replica:
 
     def forward(self, app: str, trigger: str, actor: str) -> None:
         """Queue a trigger for the owner of ``app`` (an API call or a webhook landed here)."""
-        self._spawn(self._forward(app, trigger, actor), f"forward {trigger} of {app}")
-
-    async def _forward(self, app: str, trigger: str, actor: str) -> None:
-        """Retried while the store is unreachable (restarting), up to about a minute."""
-        for attempt in range(FORWARD_ATTEMPTS):
-            try:
-                await self._owners.queue_trigger(app, trigger, actor)
-            except GitwardError as e:
-                if not e.transient or attempt == FORWARD_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))
-            else:
-                return
+        self._forwarder.add(app, trigger, actor)
 
     # ------------------------------------------------------------------ running
 
@@ -206,7 +193,7 @@ class Replica:
         """Release the apps syncs held at :meth:`leave` (it runs first if it did not)."""
         await self.leave()
         try:
-            await asyncio.gather(*self._background, return_exceptions=True)
+            await self._forwarder.close()
         finally:
             await self._leases.aclose()
 
@@ -237,8 +224,11 @@ class Replica:
         if self._clock.monotonic() >= self._checked + self.settings.renew_every:
             self._checked = self._clock.monotonic()
             problem = await self._owners.schema_problem()
-            if self._schema and not problem:
+            if problem and not self._schema:
+                await self._step_aside(problem)
+            elif self._schema and not problem:
                 log.info("replica %s: the store's schema matches again", self.me)
+                self.lease.resume()
             self._schema = problem
             if problem:
                 self._lost(problem)
@@ -278,6 +268,21 @@ class Replica:
             log.error("replica %s stops syncing: %s", self.me, why)
         self.lease.lose(why)
         self.adopted.clear()
+
+    async def _step_aside(self, why: str) -> None:
+        """The store's schema is not this replica's: stop renewing and delete its Lease,
+        so that the others take its apps now instead of leaving them unsynced for as
+        long as the mismatch lasts (an upgrade rolling through the replicas)."""
+        log.error("replica %s stops syncing and gives up its Lease: %s", self.me, why)
+        self.lease.pause(why)
+        own = self.lease.own
+        try:
+            if own is not None and own.holder == self.me:
+                await self._leases.delete(self.lease.name)  # never another holder's
+                self.lease.own = None
+            await self._owners.announce()
+        except GitwardError as e:
+            log.warning("could not delete Lease %s; it expires: %s", self.lease.name, e)
 
     def _lost_elsewhere(self, why: str) -> None:
         """Called from the Lease thread: the main loop drops the apps."""
@@ -380,14 +385,3 @@ class Replica:
         elif not channel.endswith("members"):
             self._triggers_due = True
         self._wake.set()
-
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except GitwardError as e:
-                log.error("%s failed: %s", what, e)  # noqa: TRY400 - a known failure
-
-        task = asyncio.create_task(guarded(), name=what)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)

@@ -19,7 +19,7 @@ PostgreSQL restarts. See docs/ha.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,12 +115,21 @@ class Ownership:
 
     # ---------------------------------------------------------------- triggers
 
-    async def queue_trigger(self, app: str, trigger: str, actor: str) -> None:
-        """Leave a trigger for the owner of ``app``, and wake it up."""
-        values = {"app": app, "trigger": trigger, "actor": actor, "queued_at": self._now()}
-        async with self._begin(f"queue a {trigger} of {app}") as conn:
-            await conn.execute(insert(app_triggers).values(values))
-            await conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": TRIGGERS, "p": app})
+    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str]]) -> None:
+        """Leave triggers (app, trigger, actor) for the owners of their apps, and wake
+        them: one transaction and one NOTIFY per app, however many there are."""
+        if not triggers:
+            return
+        at = self._now()
+        rows = [{"app": a, "trigger": t, "actor": who, "queued_at": at} for a, t, who in triggers]
+        apps = sorted({a for a, _, _ in triggers})
+        what = f"queue {len(rows)} triggers for {len(apps)} apps"
+        async with self._begin(what) as conn:
+            await conn.execute(insert(app_triggers), rows)
+            await conn.execute(
+                text("SELECT pg_notify(:c, app) FROM unnest(CAST(:apps AS text[])) AS app"),
+                {"c": TRIGGERS, "apps": apps},
+            )
 
     async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
         """The queued triggers of ``apps`` (app, trigger, actor), oldest first; removed."""

@@ -25,7 +25,7 @@ from gitward.model.events import SyncEvent
 from gitward.model.history import AppStatus, Pin, Trigger
 from gitward.model.syncrequest import SyncRequest
 from gitward.ports import Clock, HistoryStore, Shard
-from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff, errored
+from gitward.reconcile.decide import DEFAULT_RETRY, Memory, Requeue, backoff, cause, errored
 from gitward.reconcile.drift import drifted
 from gitward.reconcile.metrics import Metrics
 from gitward.reconcile.pipeline import Engine
@@ -302,12 +302,7 @@ class Controller:
         failures = memory.failures + 1  # a round that gets through resets it (decide)
         self.steps.memory[item.app] = dataclasses.replace(memory, failures=failures)
         delay = backoff(spec.sync_policy.retry or DEFAULT_RETRY, failures)
-        cause = (
-            str(error)  # its messages are written for people, without secrets
-            if isinstance(error, GitwardError)
-            else f"{type(error).__name__}, a bug: the log of gitward serve has the traceback"
-        )
-        message = f"the reconcile failed unexpectedly ({cause}); retrying in {delay:g} s"
+        message = f"the reconcile failed unexpectedly ({cause(error)}); retrying in {delay:g} s"
         self.status[item.app] = errored(status, message)
         try:  # the store may be what failed: the API shows the error from memory anyway
             await self.store.put_status(self.status[item.app])

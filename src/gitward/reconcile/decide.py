@@ -49,6 +49,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gitward.errors import GitwardError
 from gitward.model import (
     AppSpec,
     Health,
@@ -292,6 +293,14 @@ def suspended(status: AppStatus) -> AppStatus:
 
 def waiting(status: AppStatus, reason: str) -> AppStatus:
     return _with(status, Condition("WaitingForDependency", "True", reason))
+
+
+def cause(error: Exception) -> str:
+    """An error as people see it: gitward's own messages are written for them (without
+    secrets); anything else is a bug, whose traceback goes to the log only."""
+    if isinstance(error, GitwardError):
+        return str(error)
+    return f"{type(error).__name__}, a bug: the log of gitward serve has the traceback"
 
 
 def errored(status: AppStatus, message: str) -> AppStatus:

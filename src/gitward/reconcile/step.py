@@ -257,10 +257,11 @@ class Reconciler:
         try:
             with self.metrics.sync_seconds.labels(name).time():
                 r.result = await r.engine.write(r.wanted, options, look)
-        except GitwardError as e:
-            await self.store.finish_sync(r.record_id, RecordResult.FAILED, message=str(e))
+        except Exception as e:  # a bug too: the history row must not stay Running
+            message = d.cause(e)
+            await self.store.finish_sync(r.record_id, RecordResult.FAILED, message=message)
             self.metrics.syncs.labels(name, trigger.value, "failed").inc()
-            self._emit(r, EventKind.FAILED, look.revision, e.message)
+            self._emit(r, EventKind.FAILED, look.revision, message)
             raise
         if r.result.inventory is not None:
             self._remember_owned(name, r.result.inventory)

@@ -176,7 +176,7 @@ def replica(
     def leases() -> KubeLeases:
         return KubeLeases(kube_client(settings), ha.namespace, field_manager=settings.field_manager)
 
-    return Replica(ha, leases, owners, clock, sharing.hooks(controller))
+    return Replica(ha, leases, owners, clock, sharing.hooks(controller, ha.shard_by))
 
 
 # The controller is told of every change in a watched cluster: (event type, object).

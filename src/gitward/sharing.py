@@ -20,8 +20,18 @@ from gitward.reconcile.controller import Controller
 log = logging.getLogger("gitward.ha")
 
 
-def hooks(controller: Callable[[], Controller]) -> Hooks:
-    """The replica's hooks; ``controller`` is called late (it is built after them)."""
+def hooks(controller: Callable[[], Controller], shard_by: str = "app") -> Hooks:
+    """The replica's hooks; ``controller`` is called late (it is built after them).
+
+    ``shard_by="cluster"``: the replicas share out clusters, not apps; every app of one
+    destination cluster goes to the same replica (one watch cache and connection per
+    cluster on one replica only, where apps by name would open them on every replica)."""
+
+    def cluster_of(app: str) -> str:
+        spec = controller().apps.get(app)
+        if spec is None:  # removed meanwhile: nobody syncs it
+            return app
+        return spec.destination.name or spec.destination.server or "in-cluster"
 
     async def gained(app: str, finish: bool) -> None:
         await controller().handed(app, Trigger.REFRESH, "gitward", finish=finish)
@@ -29,7 +39,8 @@ def hooks(controller: Callable[[], Controller]) -> Hooks:
     async def triggered(app: str, trigger: str, actor: str) -> None:
         await controller().handed(app, Trigger(trigger), actor)
 
-    return Hooks(lambda: list(controller().apps), gained, triggered)
+    key = cluster_of if shard_by == "cluster" else str
+    return Hooks(lambda: list(controller().apps), gained, triggered, key)
 
 
 async def start(

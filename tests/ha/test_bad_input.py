@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -64,3 +65,19 @@ async def test_a_store_of_a_newer_schema_is_refused_and_left_alone(
         tables = (await conn.execute(text("SELECT count(*) FROM app_owner"))).scalar()
     await engine.dispose()
     assert (version, tables) == ("9999", 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--ha", "--shard-by", "namespace"), "--shard-by 'namespace': use app or cluster"),
+        (("--shard-by", "cluster"), "--shard-by needs --ha"),
+    ],
+)
+def test_a_shard_by_gitward_cannot_honour_is_refused_at_start(
+    tmp_path: Path, args: tuple[str, ...], error: str
+) -> None:
+    result = serve(tmp_path, *args)
+
+    assert result.returncode != 0
+    assert error in result.stderr

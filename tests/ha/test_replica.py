@@ -122,6 +122,40 @@ async def test_a_replica_owns_the_apps_hashing_gives_it_and_fences_only_those() 
             pytest.fail("synced another replica's app")
 
 
+async def test_sharded_by_cluster_every_app_of_a_cluster_is_on_one_replica() -> None:
+    """``--shard-by cluster``: the replicas share out clusters; a replica syncs every app
+    of the clusters hashing gives it, and fences away the apps of the others."""
+    leases, owners = MemoryLeases(), MemoryOwners()
+    cluster = {app: f"cluster-{i % 4}" for i, app in enumerate(APPS)}
+
+    def replica(me: str) -> Replica:
+        hooks = Hooks(lambda: APPS, ignore, ignore, shard_key=cluster.__getitem__)
+        return Replica(
+            HaSettings(me, "ns", 15.0, shard_by="cluster"),
+            lambda: leases,
+            owners,
+            FakeClock(),
+            hooks,
+        )
+
+    one, two = replica("r1"), replica("r2")
+    for r in (one, two, one):
+        await r.lease.renew(leases)
+        await r._refresh()
+
+    by_cluster: dict[str, set[str]] = {}
+    for app in APPS:
+        [holder] = [r.me for r in (one, two) if r.owns(app)]
+        assert holder == owner(cluster[app], ["r1", "r2"])
+        by_cluster.setdefault(cluster[app], set()).add(holder)
+    assert all(len(holders) == 1 for holders in by_cluster.values())
+    assert len({h for holders in by_cluster.values() for h in holders}) == 2  # both work
+    theirs = next(a for a in APPS if two.owns(a))
+    with pytest.raises(NotOwnerError, match="belongs to another replica"):
+        async with one.fence(theirs):
+            pytest.fail("synced an app of another replica's cluster")
+
+
 async def test_a_lease_taken_by_hand_stops_every_sync_at_once() -> None:
     leases, owners = MemoryLeases(), MemoryOwners()
     me = await started("r1", leases, owners)

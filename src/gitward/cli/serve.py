@@ -30,16 +30,24 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _ha(on: bool, replica_id: str | None, namespace: str, duration: float) -> HaSettings | None:
+def _ha(
+    on: bool, replica_id: str | None, namespace: str, duration: float, shard_by: str
+) -> HaSettings | None:
     """The --ha settings; the replica id defaults to the pod name, else the host name."""
+    if shard_by not in ("app", "cluster"):
+        raise ConfigError(f"--shard-by {shard_by!r}: use app or cluster")
     if not on:
         if replica_id is not None:
             raise ConfigError("--replica-id needs --ha")
+        if shard_by != "app":
+            raise ConfigError("--shard-by needs --ha")
         return None
     if duration < 3:
         raise ConfigError(f"--lease-duration {duration:g}: use at least 3 seconds")
     name = replica_id or os.environ.get("POD_NAME") or socket.gethostname()
-    return HaSettings(replica_id=name, namespace=namespace, lease_duration=duration)
+    return HaSettings(
+        replica_id=name, namespace=namespace, lease_duration=duration, shard_by=shard_by
+    )
 
 
 def serve(
@@ -164,6 +172,13 @@ def serve(
         float,
         typer.Option(help="With --ha: seconds a replica's Lease lasts without renewal."),
     ] = 15.0,
+    shard_by: Annotated[
+        str,
+        typer.Option(
+            help="With --ha: what the replicas share out: app, or cluster (every app of "
+            "one destination cluster on one replica)."
+        ),
+    ] = "app",
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -213,7 +228,7 @@ def serve(
             oidc_redirect_url,
             oidc_ca_file,
         ),
-        ha=_ha(ha, replica_id, lease_namespace or inventory_namespace, lease_duration),
+        ha=_ha(ha, replica_id, lease_namespace or inventory_namespace, lease_duration, shard_by),
     )
 
     async def announce(service: Service) -> None:

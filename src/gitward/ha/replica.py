@@ -94,7 +94,7 @@ class Replica:
             not self._stopping
             and self.valid()
             and app in self.adopted
-            and assign.owner(app, self.members) == self.me
+            and self._owner(app, self.members) == self.me
         )
 
     @asynccontextmanager
@@ -102,7 +102,7 @@ class Replica:
         """Hold ``app`` for one sync; raises NotOwnerError when this replica may not."""
         if self._stopping or self._schema:
             raise NotOwnerError(f"{app}: {self.problem}")
-        if assign.owner(app, self.members) != self.me:
+        if self._owner(app, self.members) != self.me:
             raise NotOwnerError(f"{app}: the app belongs to another replica now")
         await self._check_lease()
         if app not in self.adopted:
@@ -291,9 +291,13 @@ class Replica:
 
     # ------------------------------------------------------------------ apps
 
+    def _owner(self, app: str, members: frozenset[str]) -> str | None:
+        """The replica hashing gives ``app`` to: by its name, or by its cluster's."""
+        return assign.owner(self._hooks.shard_key(app), members)
+
     def _pending(self) -> bool:
         return self.valid() and any(
-            assign.owner(a, self.members) == self.me and a not in self.adopted
+            self._owner(a, self.members) == self.me and a not in self.adopted
             for a in self._hooks.apps()
         )
 
@@ -309,7 +313,7 @@ class Replica:
         self._next_expiry = lease.next_expiry(leases, now)
         if self.valid() and (why := lease.taken_from(leases, self.me)):
             self._lost(why)  # seen here before the Lease thread sees it: say so all the same
-        mine = {a for a in self._hooks.apps() if assign.owner(a, members) == self.me}
+        mine = {a for a in self._hooks.apps() if self._owner(a, members) == self.me}
         if not self.valid():
             mine = set()
         self.adopted &= mine

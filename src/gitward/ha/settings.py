@@ -15,6 +15,7 @@ class HaSettings:
     namespace: str = "gitward-system"
     lease_duration: float = 15.0
     grace: float = 30.0  # SIGTERM: how long syncs in flight may take to finish
+    shard_by: str = "app"  # "cluster": every app of one destination cluster on one replica
 
     @property
     def renew_every(self) -> float:
@@ -28,6 +29,7 @@ class Hooks:
     apps: Callable[[], Iterable[str]]  # every declared app
     gained: Callable[[str, bool], Awaitable[None]]  # (app, finish an interrupted sync)
     triggered: Callable[[str, str, str], Awaitable[None]]  # a queued (app, trigger, actor)
+    shard_key: Callable[[str], str] = str  # what is hashed to pick an app's replica
 
 
 @dataclass(frozen=True)

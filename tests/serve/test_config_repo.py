@@ -52,9 +52,11 @@ async def push(base: str, repo: GitRepo) -> dict[str, object]:
     return result
 
 
-async def test_adding_and_removing_an_application_file_in_git(
-    control_plane: ClusterState, cluster: KubeClient, namespace: str, tmp_path: Path
-) -> None:
+async def config_repo_service(
+    control_plane: ClusterState, tmp_path: Path
+) -> tuple[GitRepo, GitRepo, Service]:
+    """An apps repository with one ConfigMap in ``web/``, an empty config repository,
+    and a started service reading its declarations from the latter."""
     apps = GitRepo(tmp_path / "apps")
     apps.write(
         {
@@ -80,6 +82,13 @@ async def test_adding_and_removing_an_application_file_in_git(
         )
     )
     await service.start()
+    return apps, config, service
+
+
+async def test_adding_and_removing_an_application_file_in_git(
+    control_plane: ClusterState, cluster: KubeClient, namespace: str, tmp_path: Path
+) -> None:
+    apps, config, service = await config_repo_service(control_plane, tmp_path)
     base = f"http://127.0.0.1:{service.port}"
     name = f"web-{namespace}"
     key = ResourceKey("", "ConfigMap", namespace, "settings")
@@ -122,26 +131,7 @@ async def test_an_app_removed_while_its_sync_is_in_flight_leaves_nothing_behind(
     records them (CI hit this window by chance): the objects are pruned once that sync
     ends, and the run in flight does not write the app's status back. The real
     inventory store is held at its write, so the order is controlled, not timed."""
-    apps = GitRepo(tmp_path / "apps")
-    apps.write({"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"})
-    apps.commit()
-    config = GitRepo(tmp_path / "config")
-    config.write({"README.md": "declarations\n"})
-    config.commit()
-    secret = tmp_path / "secret"
-    secret.write_bytes(WEBHOOK_SECRET)
-    service = Service(
-        ServeSettings(
-            config=ConfigLocation.parse(str(config.path)),
-            state_dir=tmp_path / "state",
-            port=0,
-            kubeconfig=control_plane.kubeconfig,
-            webhook_secret_file=secret,
-            poll_interval=3600,
-            cache_dir=tmp_path / "cache",
-        )
-    )
-    await service.start()
+    apps, config, service = await config_repo_service(control_plane, tmp_path)
     base = f"http://127.0.0.1:{service.port}"
     name = f"web-{namespace}"
     key = ResourceKey("", "ConfigMap", namespace, "settings")

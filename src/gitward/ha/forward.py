@@ -26,6 +26,8 @@ Trigger = tuple[str, str, str]  # app, trigger, actor
 
 
 class Forwarder:
+    """One task writing forwarded triggers, started by the first one."""
+
     def __init__(self, owners: Owners) -> None:
         self._owners = owners
         self._waiting: dict[Trigger, None] = {}  # in arrival order, each once
@@ -39,9 +41,6 @@ class Forwarder:
         self._wake.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="ha-forward")
-
-    def waiting(self) -> int:
-        return len(self._waiting)
 
     async def close(self) -> None:
         """Write what still waits (a person's sync is not lost to a SIGTERM), then stop."""

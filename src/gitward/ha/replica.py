@@ -181,10 +181,8 @@ class Replica:
         try:
             released = await self._owners.release(keep=())  # not those syncs hold yet
             what = "apps whose syncs ended"
-            if self.lease.own is not None and self.lease.own.holder == self.me:
-                await self._leases.delete(self.lease.name)  # never another holder's
-                self.lease.own, what = None, f"apps and Lease {self.lease.name}"
-            await self._owners.announce()
+            if await self._give_up_lease():
+                what = f"apps and Lease {self.lease.name}"
             log.info("released %d %s", len(released), what)
         except GitwardError as e:
             log.warning("could not release the Lease; the others take over when it expires: %s", e)
@@ -275,14 +273,22 @@ class Replica:
         long as the mismatch lasts (an upgrade rolling through the replicas)."""
         log.error("replica %s stops syncing and gives up its Lease: %s", self.me, why)
         self.lease.pause(why)
-        own = self.lease.own
         try:
-            if own is not None and own.holder == self.me:
-                await self._leases.delete(self.lease.name)  # never another holder's
-                self.lease.own = None
-            await self._owners.announce()
+            await self._give_up_lease()
         except GitwardError as e:
             log.warning("could not delete Lease %s; it expires: %s", self.lease.name, e)
+
+    async def _give_up_lease(self) -> bool:
+        """Delete this replica's Lease (never another holder's) and tell the others, who
+        take its apps at once; True if there was one to delete. The renewals must be
+        stopped or paused first, or the next one creates it again."""
+        own = self.lease.own
+        deleted = own is not None and own.holder == self.me
+        if deleted:
+            await self._leases.delete(self.lease.name)
+            self.lease.own = None
+        await self._owners.announce()
+        return deleted
 
     def _lost_elsewhere(self, why: str) -> None:
         """Called from the Lease thread: the main loop drops the apps."""

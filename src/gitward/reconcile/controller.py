@@ -140,8 +140,8 @@ class Controller:
         A removal can land while the app's sync is in flight (an app removed just after
         it was declared): its objects are being applied and entered in its inventory,
         and an uninstall now would read an inventory that does not hold them yet and
-        leave them behind. So the removal waits for that run to end. The run may wait
-        for health for minutes: the removal then finishes in the background, and later
+        leave them behind. So the removal waits for that run to end, in the background
+        (a run applying many objects, or waiting for health, can take long), and later
         declarations are not held up. An app declared again meanwhile keeps its objects
         (its next sync prunes as usual)."""
         removed = self.apps.pop(name)

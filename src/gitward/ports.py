@@ -326,7 +326,8 @@ class AppsView(Protocol):
         ...
 
     def objects(self, app: str) -> frozenset[ResourceKey] | None:
-        """The objects Git holds for ``app`` as last looked (None: not looked yet)."""
+        """The objects Git holds for ``app`` as last looked, and those applied before
+        that Git no longer holds, waiting to be pruned (None: not looked yet)."""
         ...
 
     def apps_for_push(

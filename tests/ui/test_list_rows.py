@@ -4,7 +4,8 @@ A fleet app (``spec.targets``) deployed to two clusters (the dev control plane, 
 same control plane declared again as cluster ``east``) shows one row per cluster, each
 naming its app and cluster, and a link to every cluster of that app; every row shows
 the live commit's short SHA and subject (markup in it shown as text), the text search
-finds a commit subject, and a new commit changes the subject live.
+finds a commit subject, the app page shows the subject of its live commit and of each
+sync in its history, and a new commit changes the subject live.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from gitward.devcluster import ClusterState
 from tests.engine.conftest import GitRepo
@@ -23,7 +24,7 @@ from tests.ui.test_pages import config_map
 pytestmark = pytest.mark.cluster
 WAIT = 30_000  # ms: a loaded machine; expect() returns as soon as the page shows it
 
-SUBJECT = "release <b>one</b> & more"
+SUBJECT = 'release <b>one</b> & <img src=x onerror="window.__pwned=1"> more'
 
 
 def fleet_app(repo: GitRepo, namespace: str) -> str:
@@ -116,10 +117,30 @@ def test_each_row_shows_its_commit_and_the_search_finds_it(ui: Ui, page: Page) -
     )  # markup shown as text
     assert page.locator("td.rev b").count() == 0
 
-    page.get_by_role("searchbox").fill("one</b> & more")
+    page.get_by_role("searchbox").fill("one</b> & <img")
     expect(page.locator("table.apps tbody tr")).to_have_count(3, timeout=WAIT)
     page.get_by_role("searchbox").fill("no-commit-says-this")
     expect(page.locator("table.apps tbody tr")).to_have_count(0, timeout=WAIT)
+
+
+def test_the_app_page_and_each_history_row_show_the_commit_subject_as_text(
+    ui: Ui, page: Page
+) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    history = ui.serve.wait("/api/v1/applications/solo/history", lambda h: bool(h["items"]))
+    first = history["items"][-1]["id"]
+    ui.login(page, target="/apps/solo?tab=history")
+    expect(page.get_by_test_id("commit")).to_have_text(SUBJECT, timeout=WAIT)  # the summary
+    expect(page.get_by_test_id(f"commit-{first}")).to_have_text(SUBJECT, timeout=WAIT)
+    assert page.locator("main img, main b").count() == 0  # text, not elements
+    assert page.evaluate("() => window.__pwned") is None
+    assert dialogs == []
 
 
 def test_a_new_commit_changes_the_subject_live(ui: Ui, page: Page) -> None:

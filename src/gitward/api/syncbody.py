@@ -29,7 +29,8 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
 
 
 def check_objects(apps: AppsView, app: str, request: SyncRequest) -> None:
-    """Refuse a subset naming objects ``app`` does not hold in Git (as last looked)."""
+    """Refuse a subset naming objects ``app`` has neither in Git (as last looked) nor
+    in the cluster from an earlier sync (waiting to be pruned)."""
     if not request.only:
         return
     known = apps.objects(app)
@@ -42,6 +43,6 @@ def check_objects(apps: AppsView, app: str, request: SyncRequest) -> None:
     if unknown:
         names = ", ".join(repr(str(k)) for k in unknown)
         raise ConfigError(
-            f"{app} has no object {names} in Git, so it cannot sync it",
+            f"{app} has no object {names}, in Git or waiting to be pruned, so it cannot sync it",
             hint="name objects as the app's Resources list them, e.g. 'ConfigMap demo/a'",
         )

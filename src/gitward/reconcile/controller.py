@@ -200,10 +200,14 @@ class Controller:
         self.queue.add(app, trigger, actor, request=request)
 
     def objects(self, app: str) -> frozenset[ResourceKey] | None:
-        """The objects Git holds for ``app`` as last looked (None: not looked yet)."""
+        """The objects of ``app``: those Git holds as last looked, and those applied
+        before that Git no longer holds (waiting to be pruned). None: not looked yet."""
         if app not in self.apps:
             raise KeyError(app)
-        return self.steps.desired.get(app)
+        desired = self.steps.desired.get(app)
+        if desired is None:
+            return None
+        return desired | self.steps.owned_fields.get(app, {}).keys()
 
     def apps_for_push(
         self, repo_urls: frozenset[str], normalize: Callable[[str], str]

@@ -154,6 +154,7 @@ class Pages:
         tab = tab if tab in TABS else "resources"
         syncs = await self.ctx.api.store.list_syncs(name, limit=50)
         last = syncs[0] if syncs else None
+        repo_url = spec.source.repo_url
         return self.guard.render(
             request,
             "app.html",
@@ -164,6 +165,8 @@ class Pages:
             tab=tab,
             syncs=syncs,
             last=last,
+            # a commit's subject, read from the mirror (escaped by Jinja2 like any text)
+            subject=lambda sha: self.ctx.subjects(repo_url, sha),
             waiting=[
                 d for d in spec.depends_on if apps.observed(d).health.status.value != "Healthy"
             ]

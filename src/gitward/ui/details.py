@@ -10,7 +10,7 @@ Secret's value never reaches the browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ class ObjectView:
     error: str = ""
     lines: tuple[DiffLine, ...] = ()
     owners: tuple[str, ...] = ()  # keys of the objects named by its ownerReferences
+    uid: str = ""  # the live object's (the tree finds what it owns by this)
 
     @property
     def changed(self) -> bool:
@@ -116,6 +117,7 @@ def _object(step: Step, planned: Look, spec: AppSpec, errors: Mapping[str, str])
         error=errors.get(str(key), ""),
         lines=lines,
         owners=_owners(live_body, key.namespace or ""),
+        uid=str((live_body.get("metadata") or {}).get("uid") or ""),
     )
 
 
@@ -135,34 +137,6 @@ def _owners(body: Mapping[str, Any], namespace: str) -> tuple[str, ...]:
     return tuple(
         f"{r.get('kind')}/{namespace}/{r.get('name')}" for r in refs if isinstance(r, Mapping)
     )
-
-
-@dataclass(frozen=True)
-class TreeNode:
-    obj: ObjectView
-    children: tuple[TreeNode, ...] = ()
-
-
-def tree(objects: Sequence[ObjectView], group_above: int = 50) -> tuple[TreeNode, ...]:
-    """Objects nested under their owners; above ``group_above`` children, grouped by kind.
-
-    Objects whose owner is not part of the app are roots.
-    """
-    by_short = {f"{o.kind}/{o.namespace}/{o.name}": o for o in objects}
-    children: dict[str, list[ObjectView]] = {}
-    roots: list[ObjectView] = []
-    for o in objects:
-        parent = next((p for p in o.owners if p in by_short), None)
-        if parent is None:
-            roots.append(o)
-        else:
-            children.setdefault(parent, []).append(o)
-
-    def build(o: ObjectView) -> TreeNode:
-        kids = children.get(f"{o.kind}/{o.namespace}/{o.name}", [])
-        return TreeNode(o, tuple(build(k) for k in kids[:group_above]))
-
-    return tuple(build(o) for o in roots)
 
 
 def failing_first(objects: Iterable[ObjectView]) -> list[ObjectView]:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from gitward.api.roles import visible
 from gitward.errors import GitwardError
 from gitward.model.history import AuditEntry, SyncTrigger
-from gitward.ui import details, listing
+from gitward.ui import details, listing, tree
 from gitward.ui.activity import ActivityQuery
 from gitward.ui.app import Guard
 from gitward.ui.bulk import VERBS
@@ -181,18 +181,26 @@ class Pages:
         if name not in visible(self.guard.principal(session).grants, self.ctx.api.apps):
             raise KeyError(name)
         tab = request.query_params.get("tab", "resources")
+        engine = self.ctx.engine_for(spec)
         try:
-            looked = await details.look(self.ctx.engine_for(spec), spec)
+            looked = await details.look(engine, spec)
         except GitwardError as e:
             return HTMLResponse(self.guard.env.get_template("_problem.html").render(message=str(e)))
+        objects = details.failing_first(looked.objects)
+        if tab == "diff":
+            return self.guard.render(
+                request, "_diff.html", session, spec=spec, looked=looked, objects=objects
+            )
+        made = await tree.children_of(engine.cluster, looked.objects)
         return self.guard.render(
             request,
-            "_diff.html" if tab == "diff" else "_resources.html",
+            "_resources.html",
             session,
             spec=spec,
             looked=looked,
-            objects=details.failing_first(looked.objects),
-            tree=details.tree(looked.objects),
+            objects=objects,
+            tree=tree.tree(looked.objects, made.found),
+            made=made,
         )
 
     # ------------------------------------------------------------------ other pages

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -549,3 +550,34 @@ async def test_one_failing_object_keeps_the_record_of_the_others(
         "b": Outcome.UNCHANGED,
         "broken": Outcome.CREATED,
     }
+
+
+async def test_a_look_dry_runs_only_what_it_is_asked_to_compare_once_synced(
+    repo: GitRepo, engine: Engine, cluster: KubeClient, namespace: str
+) -> None:
+    """The UI's object drawer looks at one object: after a sync, that object is dry-run
+    and the others, left as gitward applied them, are not (one request, not N)."""
+    repo.write({f"app/{n}.yaml": configmap(n, "1") for n in ("a", "b", "c")})
+    repo.commit()
+    spec = app(repo, "app", namespace, name="compare")
+    assert not (await engine.sync(spec, SyncOptions())).failed
+    dry_runs: list[str] = []
+    real_apply = cluster.apply
+
+    async def counting_apply(body: JsonObject, **kwargs: Any) -> JsonObject:
+        if kwargs.get("dry_run"):
+            dry_runs.append(body["metadata"]["name"])
+        return await real_apply(body, **kwargs)
+
+    cluster.apply = counting_apply  # type: ignore[method-assign]
+    try:
+        fast = await engine.look(spec, SyncOptions())
+        after_fast = list(dry_runs)
+        one = await engine.look(spec, SyncOptions(compare=frozenset({cm_key(namespace, "b")})))
+        after_one = dry_runs[len(after_fast) :]
+        full = await engine.look(spec, SyncOptions(full_compare=True))
+        after_full = dry_runs[len(after_fast) + len(after_one) :]
+    finally:
+        del cluster.apply
+    assert (after_fast, after_one, sorted(after_full)) == ([], ["b"], ["a", "b", "c"])
+    assert [fast.plan.in_sync, one.plan.in_sync, full.plan.in_sync] == [True, True, True]

@@ -31,6 +31,7 @@ class PredictOptions:
     force_conflicts: bool = False
     concurrency: int = 32
     full_compare: bool = False  # dry-run every object, ignoring the inventory's fast path
+    compare: frozenset[ResourceKey] = frozenset()  # dry-run these even if as left
 
 
 @dataclass
@@ -84,7 +85,8 @@ async def predict(
         if current is None or not item.served:
             continue
         entry = inventory.entries.get(key)
-        if not options.full_compare and as_left(current, item, entry, options.field_manager):
+        full = options.full_compare or key in options.compare
+        if not full and as_left(current, item, entry, options.field_manager):
             result.predicted[key] = current  # exactly as gitward left it
         else:
             todo.append(key)

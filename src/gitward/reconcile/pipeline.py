@@ -78,6 +78,7 @@ class SyncOptions:
     timeout: float = 300.0
     concurrency: int = 32
     full_compare: bool = False  # dry-run every object, ignoring the inventory's fast path
+    compare: frozenset[ResourceKey] = frozenset()  # dry-run these even if as left
     only: frozenset[ResourceKey] = frozenset()  # a person's subset; empty: every object
 
 
@@ -282,6 +283,7 @@ class Engine:
             force_conflicts=options.force_conflicts,
             concurrency=options.concurrency,
             full_compare=options.full_compare,
+            compare=options.compare,
         )
         return await predict(
             self.cluster, prepared, observed.live, observed.inventory, predict_options

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitward.errors import ConfigError
 from gitward.model import Action, AppSpec, JsonObject
 from gitward.model.plan import Step
+from gitward.model.syncrequest import parse_key
 from gitward.plan.diff import unified_diff
 from gitward.plan.normalize import normalize_pair
 from gitward.reconcile.pipeline import Engine, Look, SyncOptions
@@ -66,6 +68,16 @@ class LookView:
 def options(prune: bool | None = None) -> SyncOptions:
     """How the UI looks: every object dry-run (not the inventory's fast path), nothing written."""
     return SyncOptions(prune=prune, full_compare=True)
+
+
+def options_for(key: str) -> SyncOptions:
+    """How the UI looks at one object: that object dry-run, the others only if gitward did
+    not leave them as they are (the controller's fast path), nothing written. An app of a
+    thousand objects then costs one dry-run, not a thousand, when the drawer opens."""
+    try:
+        return SyncOptions(compare=frozenset({parse_key(key)}))
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
 
 
 async def look(engine: Engine, spec: AppSpec, *, prune: bool | None = None) -> LookView:

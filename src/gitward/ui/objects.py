@@ -49,7 +49,7 @@ class Objects:
         key = request.query_params.get("key", "")
         found, problem = None, ""
         try:
-            planned = await self.ctx.engine_for(spec).look(spec, details.options())
+            planned = await self.ctx.engine_for(spec).look(spec, details.options_for(key))
             step = drawer.find(planned, key)
             if step is None:
                 problem = f"{spec.name} has no object {key}: it is not in Git nor live"
@@ -69,7 +69,7 @@ class Objects:
         ignore = keep = None
         problem, source = "", ""
         try:
-            planned = await self.ctx.engine_for(spec).look(spec, details.options())
+            planned = await self.ctx.engine_for(spec).look(spec, details.options_for(key))
             step = drawer.find(planned, key)
             live = (planned.live.get(step.key) or step.live) if step else None
             if step is None or step.desired is None or live is None:
@@ -100,8 +100,10 @@ class Objects:
         problem = ""
         try:
             engine = self.ctx.engine_for(spec)
-            planned = await engine.look(spec, details.options())
-            keys = [s.key for s in planned.plan.steps]
+            keys = self.ctx.api.apps.objects(spec.name)  # as last looked: no look of its own
+            if keys is None:
+                planned = await engine.look(spec, details.options())
+                keys = frozenset(s.key for s in planned.plan.steps)
             found = await kevents.events_of(engine.cluster, keys, spec.destination.namespace or "")
         except GitwardError as e:
             problem = str(e)

@@ -90,8 +90,10 @@ def test_the_drawer_shows_live_and_desired_yaml_and_the_objects_history(ui: Ui, 
     expect(drawer.get_by_test_id("object-desired")).to_contain_text("value: second")
     rows = drawer.get_by_test_id("object-history").locator("tbody tr")
     expect(rows).to_have_count(2)  # created by the first sync, updated by the second
-    for row, record in zip(rows.all(), history, strict=True):
+    subjects = ["shop: second", "shop: first"]  # each sync's commit, newest first
+    for row, record, subject in zip(rows.all(), history, subjects, strict=True):
         expect(row.locator("td").first).to_have_text(str(record["id"]))
+        expect(row.locator(".commit")).to_have_text(subject)
     # a deep link shows the same drawer as a page
     page.goto(f"{ui.base}/apps/shop/object?key={quote(key)}")
     expect(page.get_by_test_id("object-drawer")).to_contain_text("value: second", timeout=WAIT)
@@ -115,6 +117,9 @@ def test_a_hand_edit_gives_an_ignore_rule_and_a_patch_for_git(
     drift = page.get_by_test_id("object-drift")
     expect(drift).to_contain_text("/data/value", timeout=WAIT)
     expect(drift).to_contain_text('"by-hand"')
+    diff = page.get_by_test_id("object-diff")  # within the line, the words that changed
+    expect(diff.locator(".del mark")).to_have_text("by-hand")
+    expect(diff.locator(".add mark")).to_have_text("second")
     ui.shot(page, "object-drawer")
     page.get_by_test_id("drift-/data/value").click()
     rule = page.get_by_test_id("ignore-rule")

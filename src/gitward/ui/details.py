@@ -10,8 +10,10 @@ Secret's value never reaches the browser.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitward.errors import ConfigError
@@ -29,6 +31,8 @@ QUIET = (Action.UNCHANGED, Action.KEEP, Action.HOOK)
 class DiffLine:
     kind: str  # "add", "del", "hunk", "ctx"
     text: str
+    # within-line highlights of a changed line: (text, changed) in order; () for none
+    parts: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,14 +138,64 @@ def _object(step: Step, planned: Look, spec: AppSpec, errors: Mapping[str, str])
 
 
 def diff_lines(text: str) -> tuple[DiffLine, ...]:
-    """A unified diff as typed lines, so the template colours them without parsing."""
+    """A unified diff as typed lines, so the template colours them without parsing; a
+    removed line and the added line that replaces it say which characters changed."""
     out = []
     for line in text.splitlines():
         if line.startswith(("+++", "---")):
             continue
         kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
         out.append(DiffLine(kind, line))
-    return tuple(out)
+    return tuple(_within_lines(out))
+
+
+MAX_HIGHLIGHT = 1_000  # characters; longer lines are shown whole
+ALIKE = 0.4  # below this similarity, a line was replaced, not edited: no highlights
+
+
+def _within_lines(lines: list[DiffLine]) -> list[DiffLine]:
+    """Pair each run of removed lines with the run of added lines right after it, line by
+    line in order (how a value edited in place shows in a unified diff)."""
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j].kind == "del":
+            j += 1
+        k = j
+        while k < len(lines) and lines[k].kind == "add":
+            k += 1
+        for d, a in zip(range(i, j), range(j, k), strict=False):
+            lines[d], lines[a] = _highlight(lines[d], lines[a])
+        i = max(k, i + 1)
+    return lines
+
+
+TOKEN = re.compile(r"\w+|\s+|[^\w\s]")  # words, spaces, each punctuation mark
+
+
+def _highlight(old: DiffLine, new: DiffLine) -> tuple[DiffLine, DiffLine]:
+    """Word by word, so ``first`` → ``second`` marks the words, not scattered letters."""
+    if len(old.text) > MAX_HIGHLIGHT or len(new.text) > MAX_HIGHLIGHT:
+        return old, new
+    a, b = TOKEN.findall(old.text[1:]), TOKEN.findall(new.text[1:])
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < ALIKE:
+        return old, new
+    was, now = [(old.text[0], False)], [(new.text[0], False)]
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        _add(was, "".join(a[a0:a1]), op != "equal")
+        _add(now, "".join(b[b0:b1]), op != "equal")
+    return replace(old, parts=tuple(was)), replace(new, parts=tuple(now))
+
+
+def _add(parts: list[tuple[str, bool]], text: str, changed: bool) -> None:
+    """Append, joining a part to the one before it when both are (un)changed alike."""
+    if not text:
+        return
+    if parts and parts[-1][1] == changed:
+        parts[-1] = (parts[-1][0] + text, changed)
+    else:
+        parts.append((text, changed))
 
 
 def _owners(body: Mapping[str, Any], namespace: str) -> tuple[str, ...]:

@@ -58,8 +58,16 @@ class Objects:
                 found = drawer.drawer(planned, spec, step, syncs)
         except GitwardError as e:
             problem = str(e)
+        repo_url = spec.source.repo_url
         return self._show(
-            request, session, "_object.html", spec=spec, obj=found, key=key, problem=problem
+            request,
+            session,
+            "_object.html",
+            spec=spec,
+            obj=found,
+            key=key,
+            problem=problem,
+            subject=lambda sha: self.ctx.subjects(repo_url, sha),
         )
 
     async def drift(self, request: Request, session: Session) -> Response:

@@ -278,16 +278,14 @@ class Engine:
         self, prepared: Mapping[ResourceKey, Prepared], observed: Observed, options: SyncOptions
     ) -> Prediction:
         """Predict: server-side dry-runs, unless known as left (:mod:`gitward.apply.predict`)."""
-        predict_options = PredictOptions(
+        how = PredictOptions(
             field_manager=self.field_manager,
             force_conflicts=options.force_conflicts,
             concurrency=options.concurrency,
             full_compare=options.full_compare,
             compare=options.compare,
         )
-        return await predict(
-            self.cluster, prepared, observed.live, observed.inventory, predict_options
-        )
+        return await predict(self.cluster, prepared, observed.live, observed.inventory, how)
 
     # ------------------------------------------------------------------ write: stages
 

@@ -6,8 +6,10 @@ URL (``/activity?actor=alice&problems=1``), so a filtered feed is a deep link.
 
 Filters: the app (exact), the actor (part of the name, any case), the audit action
 (sync, refresh, suspend, login, webhook, ...), the sync trigger (poll, webhook, manual,
-...), what to show (syncs, actions, or both) and problems only (failed or interrupted
-syncs, failed or denied actions).
+...), what to show (syncs, actions, drift, or all) and problems only (failed or
+interrupted syncs, failed or denied actions, and drift). Drift findings
+(:mod:`gitward.ui.feed`) have no actor, action or trigger: those filters leave them out.
+The live stream asks :meth:`ActivityQuery.matches` of each new entry, the same filters.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from gitward.model.history import AuditEntry, AuditOutcome, SyncRecord, SyncResult
+from gitward.ui.feed import DriftEntry, Entry
 
-SHOW = ("all", "syncs", "actions")
+SHOW = ("all", "syncs", "actions", "drift")
 BAD_SYNCS = (SyncResult.FAILED, SyncResult.INTERRUPTED)
 BAD_ACTIONS = (AuditOutcome.FAILED, AuditOutcome.DENIED)
 
@@ -60,7 +63,7 @@ class ActivityQuery:
         return urlencode({k: v for k, v in pairs.items() if v})
 
     def syncs(self, records: Sequence[SyncRecord]) -> list[SyncRecord]:
-        if self.show == "actions" or self.action:
+        if self.show in ("actions", "drift") or self.action:
             return []
         actor = self.actor.lower()
         return [
@@ -73,7 +76,7 @@ class ActivityQuery:
         ]
 
     def audit(self, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
-        if self.show == "syncs" or self.trigger:
+        if self.show in ("syncs", "drift") or self.trigger:
             return []
         actor = self.actor.lower()
         return [
@@ -84,3 +87,16 @@ class ActivityQuery:
             and (not self.action or e.action == self.action)
             and (not self.problems or e.outcome in BAD_ACTIONS)
         ]
+
+    def drift(self, entries: Sequence[DriftEntry]) -> list[DriftEntry]:
+        if self.show in ("syncs", "actions") or self.action or self.trigger or self.actor:
+            return []
+        return [d for d in entries if not self.app or d.app == self.app]
+
+    def matches(self, entry: Entry) -> bool:
+        """Whether a new entry belongs on this feed (its app's visibility is separate)."""
+        if isinstance(entry, SyncRecord):
+            return bool(self.syncs([entry]))
+        if isinstance(entry, AuditEntry):
+            return bool(self.audit([entry]))
+        return bool(self.drift([entry]))

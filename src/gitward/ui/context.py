@@ -15,6 +15,7 @@ from typing import Any
 from gitward.api.server import ApiContext
 from gitward.model import AppSpec
 from gitward.reconcile.pipeline import Engine
+from gitward.ui.feed import Feed
 from gitward.ui.live import Changes
 from gitward.ui.oidc import Oidc
 from gitward.ui.sessions import Sessions
@@ -35,3 +36,4 @@ class UiContext:
     # (repository, commit) -> the commit's subject, for the list (gitward.ui.commits)
     subjects: Callable[[str, str | None], str] = lambda repo, sha: ""
     views: SavedViews = field(default_factory=SavedViews)  # the list's saved views, per user
+    feed: Feed | None = None  # the Activity page's live entries (gitward.ui.feed)

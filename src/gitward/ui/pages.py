@@ -1,4 +1,6 @@
-"""The pages: Applications (``/``), one Application, Activity, Settings; the live stream.
+"""The pages: Applications (``/``), one Application, Settings; the list's live stream.
+
+The Activity page and its stream are in :mod:`gitward.ui.activity_page`.
 
 Every handler reads the controller through the API's :class:`~gitward.ports.AppsView`
 and the history store, filters to what the signed-in person may view, and renders a
@@ -9,7 +11,7 @@ stream sends only the rows of the page a tab shows (:mod:`gitward.ui.live`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -18,20 +20,12 @@ from starlette.routing import Route
 
 from gitward.api.roles import visible
 from gitward.errors import GitwardError
-from gitward.model.history import AuditEntry, SyncTrigger
-from gitward.ui import details, listing, tree
-from gitward.ui.activity import ActivityQuery
+from gitward.ui import activity_page, details, listing, tree
 from gitward.ui.app import Guard
 from gitward.ui.bulk import VERBS
 from gitward.ui.live import coalesce
 from gitward.ui.sessions import COOKIE, Session
 from gitward.ui.table import AppTable
-
-
-@runtime_checkable
-class AuditLog(Protocol):
-    async def list_audit(self, limit: int = 100, app: str | None = None) -> list[AuditEntry]: ...
-
 
 TABS = ("resources", "diff", "history", "events")
 
@@ -205,28 +199,6 @@ class Pages:
 
     # ------------------------------------------------------------------ other pages
 
-    async def activity(self, request: Request, session: Session) -> Response:
-        """Syncs and audit entries of the apps this person may view, filtered (URL)."""
-        allowed = set(visible(self.guard.principal(session).grants, self.ctx.api.apps))
-        q = ActivityQuery.parse(request.query_params)
-        store = self.ctx.api.store
-        syncs = [s for s in await store.list_syncs(q.app or None, limit=500) if s.app in allowed]
-        audit: list[AuditEntry] = []
-        if isinstance(store, AuditLog):
-            entries = await store.list_audit(limit=500, app=q.app or None)
-            audit = [e for e in entries if e.app is None or e.app in allowed]
-        return self.guard.render(
-            request,
-            "activity.html",
-            session,
-            q=q,
-            syncs=q.syncs(syncs)[:200],
-            audit=q.audit(audit)[:200],
-            actions=sorted({e.action for e in audit} | ({q.action} - {""})),
-            triggers=[t.value for t in SyncTrigger],
-            app=q.app,
-        )
-
     async def settings(self, request: Request, session: Session) -> Response:
         about: dict[str, Any] = self.ctx.about()
         return self.guard.render(
@@ -253,6 +225,6 @@ def routes(guard: Guard) -> list[Route]:
         Route("/events", guard.page(pages.events)),
         Route("/apps/{name}", guard.page(pages.app)),
         Route("/apps/{name}/look", guard.page(pages.look)),
-        Route("/activity", guard.page(pages.activity)),
+        *activity_page.routes(guard),
         Route("/settings", guard.page(pages.settings)),
     ]

@@ -22,6 +22,7 @@ from gitward.toolchain import default_cache_dir
 from gitward.ui.app import create_ui
 from gitward.ui.commits import CommitSubjects
 from gitward.ui.context import UiContext
+from gitward.ui.feed import Feed
 from gitward.ui.live import Changes
 from gitward.ui.oidc import Oidc, OidcSettings
 from gitward.ui.sessions import DEFAULT_TTL, Sessions
@@ -81,16 +82,19 @@ class UiServer:
         state_dir: Path | None = None,
     ) -> None:
         self.settings = settings
+        changes = Changes(api.apps)
+        self.feed = Feed(api.apps, api.store, changes)  # the Activity page's live entries
         self.context = UiContext(
             api=api,
             engine_for=engine_for,
             sessions=Sessions(clock, settings.session_ttl),
-            changes=Changes(api.apps),
+            changes=changes,
             about=about,
             oidc=Oidc(settings.oidc, clock) if settings.oidc else None,
             clock=clock,
             subjects=CommitSubjects(git_cache),
             views=SavedViews(state_dir / "ui-views.json" if state_dir else None),
+            feed=self.feed,
         )
         self.port = settings.port
         self._listener: Listener | None = None
@@ -118,6 +122,7 @@ class UiServer:
 
     async def start(self) -> None:
         self.context.changes.start()
+        self.feed.start()  # from now on, drift not corrected is remembered
         host, port = self.settings.host, self.settings.port
         self._listener = Listener(create_ui(self.context), host, port, name="ui-http", grace=2)
         self.port = await self._listener.start()
@@ -127,6 +132,7 @@ class UiServer:
         if self._listener is not None:
             await self._listener.stop()
         await self.context.changes.stop()
+        await self.feed.stop()
 
 
 def about(

@@ -353,6 +353,7 @@ class Shard(Protocol):
         """Hold ``app`` for one sync; raises NotOwnerError if this replica may not."""
         ...
 
-    def forward(self, app: str, trigger: str, actor: str) -> None:
-        """Queue a trigger of ``app`` for the replica that owns it."""
+    def forward(self, app: str, trigger: str, actor: str, options: str = "") -> None:
+        """Queue a trigger of ``app`` for the replica that owns it; ``options``: a
+        person's sync options (``SyncRequest.encode()``), "" for none."""
         ...

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from gitward.errors import GitwardError
 from gitward.ha.replica import Hooks, Replica
 from gitward.model.history import Trigger
+from gitward.model.syncrequest import SyncRequest
 from gitward.ports import HistoryStore
 from gitward.reconcile.controller import Controller
 
@@ -36,8 +37,9 @@ def hooks(controller: Callable[[], Controller], shard_by: str = "app") -> Hooks:
     async def gained(app: str, finish: bool) -> None:
         await controller().handed(app, Trigger.REFRESH, "gitward", finish=finish)
 
-    async def triggered(app: str, trigger: str, actor: str) -> None:
-        await controller().handed(app, Trigger(trigger), actor)
+    async def triggered(app: str, trigger: str, actor: str, options: str) -> None:
+        request = SyncRequest.decode(options) if options else None
+        await controller().handed(app, Trigger(trigger), actor, request=request)
 
     key = cluster_of if shard_by == "cluster" else str
     return Hooks(lambda: list(controller().apps), gained, triggered, key)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from gitward.errors import NotOwnerError
 from gitward.ha.forward import Forwarder
 from gitward.model.history import SyncResult, SyncTrigger
+from gitward.model.syncrequest import SyncRequest
 from gitward.store import Store, parse_store_url
 from tests.store.conftest import FakeClock
 from tests.store.postgres import PostgresServer
@@ -101,7 +102,7 @@ async def test_triggers_wait_for_the_owner_and_wake_it(
     try:
         await asyncio.sleep(0)  # the listener connects; notifications before it are polled
         for _ in range(100):
-            await two.ownership().queue_triggers([("web", "webhook", "webhook:github")])
+            await two.ownership().queue_triggers([("web", "webhook", "webhook:github", "")])
             try:
                 note = await asyncio.wait_for(heard.get(), timeout=0.2)
                 break
@@ -110,10 +111,12 @@ async def test_triggers_wait_for_the_owner_and_wake_it(
         else:
             pytest.fail("no notification reached the listener")
         assert note == ("gitward_triggers", "web")
-        await two.ownership().queue_triggers([("api", "manual", "alice")])
+        options = SyncRequest(prune=False, force=True).encode()  # a person's, for one sync
+        await two.ownership().queue_triggers([("api", "manual", "alice", options)])
 
         taken = await one.ownership().take_triggers(["web", "api"])
-        assert taken[-1] == ("api", "manual", "alice")
+        assert taken[-1] == ("api", "manual", "alice", options)
+        assert SyncRequest.decode(taken[-1][3]) == SyncRequest(prune=False, force=True)
         assert {t[0] for t in taken} == {"web", "api"}
         assert await one.ownership().take_triggers(["web", "api"]) == []
     finally:
@@ -146,7 +149,7 @@ async def test_a_burst_of_forwarded_triggers_is_written_in_a_few_transactions(
     transactions: list[int] = []
     write = owners.queue_triggers
 
-    async def counted(triggers: Sequence[tuple[str, str, str]]) -> None:
+    async def counted(triggers: Sequence[tuple[str, str, str, str]]) -> None:
         transactions.append(len(triggers))
         await write(triggers)
 
@@ -163,5 +166,5 @@ async def test_a_burst_of_forwarded_triggers_is_written_in_a_few_transactions(
     assert len(transactions) <= 3
     taken = await one.ownership().take_triggers(apps)
     assert sorted(taken) == sorted(
-        [(a, "refresh", "gitward") for a in apps] + [("app-7", "manual", "alice")]
+        [(a, "refresh", "gitward", "") for a in apps] + [("app-7", "manual", "alice", "")]
     )

@@ -56,7 +56,7 @@ class MemoryOwners:
     def __init__(self) -> None:
         self.rows: dict[str, str] = {}
         self.held: list[str] = []
-        self.queued: list[tuple[str, str, str]] = []
+        self.queued: list[tuple[str, str, str, str]] = []
         self.schema = ""  # what schema_problem says
 
     async def adopt(self, app: str, members: frozenset[str], expires: float) -> Taken:
@@ -73,10 +73,10 @@ class MemoryOwners:
     async def owned(self) -> set[str]:
         return set(APPS)  # the store agrees with every replica here
 
-    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str]]) -> None:
+    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str, str]]) -> None:
         self.queued += triggers
 
-    async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
+    async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str, str]]:
         return [t for t in self.queued if t[0] in set(apps)]
 
     async def announce(self) -> None:
@@ -252,13 +252,13 @@ async def test_a_replica_behind_the_store_schema_gives_its_apps_to_the_others() 
 
 async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_tick() -> None:
     leases, owners = MemoryLeases(), MemoryOwners()
-    heard: list[tuple[str, str, str]] = []
+    heard: list[tuple[str, str, str, str]] = []
     failures = [StoreError("store: cannot read the status of app-0", transient=True)]
 
-    async def triggered(app: str, trigger: str, actor: str) -> None:
+    async def triggered(app: str, trigger: str, actor: str, options: str) -> None:
         if failures:
             raise failures.pop()  # PostgreSQL restarting: the status cannot be read
-        heard.append((app, trigger, actor))
+        heard.append((app, trigger, actor, options))
 
     me = Replica(
         HaSettings("r1", "ns", 15.0),
@@ -269,7 +269,10 @@ async def test_a_trigger_the_controller_could_not_take_is_delivered_at_the_next_
     )
     await me.lease.renew(leases)
     await me._refresh()
-    owners.queued = [("app-0", "webhook", "webhook:github"), ("app-1", "manual", "alice")]
+    owners.queued = [
+        ("app-0", "webhook", "webhook:github", ""),
+        ("app-1", "manual", "alice", '{"prune": false}'),
+    ]
     await me._tick()  # takes them from the store: their rows are gone
 
     with pytest.raises(StoreError):

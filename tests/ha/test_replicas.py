@@ -12,13 +12,17 @@ apply times the API server keeps in managedFields).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import httpx2 as httpx
 import pytest
 from lightkube import Client
 from lightkube.resources.core_v1 import ConfigMap
 
+from gitward.model.syncrequest import SyncRequest
 from tests.ha.conftest import APPS
 from tests.ha.replicas import Replicas, overlapping
+from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.cluster
 
@@ -60,3 +64,44 @@ def test_every_app_has_one_owner_and_each_change_is_synced_once(
         assert sync[5].replace(microsecond=0) <= applied <= sync[6]
     statuses = replicas.procs["r2"].get("/api/v1/applications")
     assert len(statuses["items"]) == APPS  # any replica answers for every app
+
+
+@pytest.mark.parametrize("replicas", [6], indirect=True)
+def test_a_sync_with_options_sent_to_a_replica_not_owning_the_app_runs_on_its_owner(
+    replicas: Replicas,
+) -> None:
+    """Behind a Service, a person's sync with options (prune off, force) lands on any
+    replica: the one that does not own the app hands the options on with the trigger,
+    and the owner runs that sync with them."""
+    first = replicas.write_revision("one")
+    replicas.start("r1", "r2")
+    replicas.wait_synced(first)
+    owners = replicas.wait_owned(["r1", "r2"])
+    app = next(a for a in replicas.apps if owners[a] == "r2")
+
+    sent = replicas.procs["r1"]  # not the owner
+    response = httpx.post(
+        f"{sent.base}/api/v1/applications/{app}/sync",
+        json={"prune": False, "force": True},
+        headers={"Authorization": f"Bearer {sent.token()}"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+
+    def manual() -> list[tuple[Any, ...]]:
+        return replicas.query(
+            "SELECT owner, actor, options, result FROM syncs WHERE app = %s AND trigger = %s",
+            app,
+            "manual",
+        )
+
+    rows = eventually_sync(
+        manual,
+        lambda found: [r[3] for r in found] == ["Succeeded"],
+        what=f"the manual sync of {app} finished",
+        timeout=120,
+    )
+    [(owner, actor, options, _)] = rows
+    assert owner == "r2"
+    assert actor == "admin"
+    assert SyncRequest.decode(options) == SyncRequest(prune=False, force=True)

@@ -36,8 +36,11 @@ def check_objects(apps: AppsView, app: str, request: SyncRequest) -> None:
     known = apps.objects(app)
     if known is None:
         raise ConfigError(
-            f"the objects of {app} are not known yet: no look at its commit has finished",
-            hint="refresh the app, wait for its status, then sync the objects again",
+            f"the objects of {app} are not known here yet: no look at its commit has "
+            "finished on this replica (with --ha, only the replica that owns an app looks "
+            "at it)",
+            hint="refresh the app, wait for its status, then sync the objects again; with "
+            "several replicas, sync every object, or send the request to the app's owner",
         )
     unknown = unknown_objects(request, known)
     if unknown:

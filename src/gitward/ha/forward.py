@@ -6,7 +6,7 @@ cluster that answers again refreshes every app on every replica, a thousand trig
 once. Written one transaction each, concurrently, they exhausted the store's connection
 pool (15) for tens of seconds, and the replica's own loop and syncs timed out waiting
 for a connection. Here one task writes them: everything waiting, up to ``BATCH``, in one
-transaction, the same trigger for the same app and actor once.
+transaction, the same trigger for the same app, actor and options once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ log = logging.getLogger("gitward.ha")
 BATCH = 500  # triggers in one transaction
 ATTEMPTS = 12  # a store restarting: retried for about a minute, then dropped (logged)
 
-Trigger = tuple[str, str, str]  # app, trigger, actor
+Trigger = tuple[str, str, str, str]  # app, trigger, actor, options (SyncRequest.encode())
 
 
 class Forwarder:
@@ -35,9 +35,9 @@ class Forwarder:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
-    def add(self, app: str, trigger: str, actor: str) -> None:
+    def add(self, app: str, trigger: str, actor: str, options: str = "") -> None:
         """Queue a trigger for the owner of ``app``; written soon, in the background."""
-        self._waiting[(app, trigger, actor)] = None
+        self._waiting[(app, trigger, actor, options)] = None
         self._wake.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="ha-forward")

@@ -137,9 +137,9 @@ class Replica:
             self.lease.renew_soon()  # the others may take the apps meanwhile
             raise NotOwnerError(f"replica {self.me!r}: its Lease expired", retry_after=RETRY)
 
-    def forward(self, app: str, trigger: str, actor: str) -> None:
+    def forward(self, app: str, trigger: str, actor: str, options: str = "") -> None:
         """Queue a trigger for the owner of ``app`` (an API call or a webhook landed here)."""
-        self._forwarder.add(app, trigger, actor)
+        self._forwarder.add(app, trigger, actor, options)
 
     # ------------------------------------------------------------------ running
 
@@ -243,7 +243,7 @@ class Replica:
         if self._triggers_due and self.adopted:
             self._triggers_due = False
             taken = await self._owners.take_triggers(sorted(self.adopted))
-            self._inbox += [Note(app, trigger, actor) for app, trigger, actor in taken]
+            self._inbox += [Note(a, trigger, who, options=o) for a, trigger, who, o in taken]
 
     async def _deliver(self) -> None:
         """Tell the controller of the apps taken over and the triggers taken from the
@@ -256,7 +256,7 @@ class Replica:
                 if note.trigger is None:
                     await self._hooks.gained(note.app, note.finish)
                 else:
-                    await self._hooks.triggered(note.app, note.trigger, note.actor)
+                    await self._hooks.triggered(note.app, note.trigger, note.actor, note.options)
             self._inbox.pop(0)
 
     # ------------------------------------------------------------------ the Lease

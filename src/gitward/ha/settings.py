@@ -28,7 +28,8 @@ class Hooks:
 
     apps: Callable[[], Iterable[str]]  # every declared app
     gained: Callable[[str, bool], Awaitable[None]]  # (app, finish an interrupted sync)
-    triggered: Callable[[str, str, str], Awaitable[None]]  # a queued (app, trigger, actor)
+    # a queued (app, trigger, actor, options): options is SyncRequest.encode(), "" for none
+    triggered: Callable[[str, str, str, str], Awaitable[None]]
     shard_key: Callable[[str], str] = str  # what is hashed to pick an app's replica
 
 
@@ -41,3 +42,4 @@ class Note:
     trigger: str | None = None
     actor: str = ""
     finish: bool = False
+    options: str = ""  # a person's sync options, SyncRequest.encode()

@@ -190,12 +190,8 @@ class Controller:
         if app not in self.apps:
             raise KeyError(app)
         if self.shard is not None and not self.shard.owns(app):
-            if request is not None and not request.default:  # forwarding drops options
-                raise GitwardError(
-                    f"{app} is synced by another replica: sync options cannot be forwarded",
-                    hint="sync it without options, or ask the replica that owns it",
-                )
-            self.shard.forward(app, trigger.value, actor)  # the owner picks it up
+            options = request.encode() if request is not None else ""  # "": none
+            self.shard.forward(app, trigger.value, actor, options)  # the owner picks it up
             return
         self.queue.add(app, trigger, actor, request=request)
 
@@ -338,7 +334,15 @@ class Controller:
             self.trigger(app, Trigger.REFRESH, actor)
         return status
 
-    async def handed(self, app: str, trigger: Trigger, actor: str, *, finish: bool = False) -> None:
+    async def handed(
+        self,
+        app: str,
+        trigger: Trigger,
+        actor: str,
+        *,
+        finish: bool = False,
+        request: SyncRequest | None = None,
+    ) -> None:
         """HA: ``app`` came to this replica (taken over, or a trigger another replica
         queued): read its status as the store has it (the previous owner's, a pin or a
         suspension made through another replica), then reconcile it. ``finish``: the
@@ -351,7 +355,7 @@ class Controller:
         if finish:
             memory = self.steps.memory.get(app, Memory())
             self.steps.memory[app] = dataclasses.replace(memory, interrupted=True)
-        self.queue.add(app, trigger, actor)
+        self.queue.add(app, trigger, actor, request=request)
 
     def set_pin(self, app: str, pin: Pin | None) -> None:
         """A person pinned or unpinned ``app`` through the store: keep memory in step."""

@@ -44,6 +44,8 @@ MEMBERS = "gitward_members"  # NOTIFY channel: a replica left or joined; payload
 _LOCK_NOT_AVAILABLE = "55P03"
 RETRY = 0.5  # seconds before asking again for an app another replica is letting go
 
+QueuedTrigger = tuple[str, str, str, str]  # app, trigger, actor, options ("": none)
+
 
 @dataclass(frozen=True)
 class Taken:
@@ -115,14 +117,17 @@ class Ownership:
 
     # ---------------------------------------------------------------- triggers
 
-    async def queue_triggers(self, triggers: Sequence[tuple[str, str, str]]) -> None:
-        """Leave triggers (app, trigger, actor) for the owners of their apps, and wake
-        them: one transaction and one NOTIFY per app, however many there are."""
+    async def queue_triggers(self, triggers: Sequence[QueuedTrigger]) -> None:
+        """Leave triggers (app, trigger, actor, options) for the owners of their apps, and
+        wake them: one transaction and one NOTIFY per app, however many there are."""
         if not triggers:
             return
         at = self._now()
-        rows = [{"app": a, "trigger": t, "actor": who, "queued_at": at} for a, t, who in triggers]
-        apps = sorted({a for a, _, _ in triggers})
+        rows = [
+            {"app": a, "trigger": t, "actor": who, "options": o, "queued_at": at}
+            for a, t, who, o in triggers
+        ]
+        apps = sorted({t[0] for t in triggers})
         what = f"queue {len(rows)} triggers for {len(apps)} apps"
         async with self._begin(what) as conn:
             await conn.execute(insert(app_triggers), rows)
@@ -131,8 +136,9 @@ class Ownership:
                 {"c": TRIGGERS, "apps": apps},
             )
 
-    async def take_triggers(self, apps: Iterable[str]) -> list[tuple[str, str, str]]:
-        """The queued triggers of ``apps`` (app, trigger, actor), oldest first; removed."""
+    async def take_triggers(self, apps: Iterable[str]) -> list[QueuedTrigger]:
+        """The queued triggers of ``apps`` (app, trigger, actor, options), oldest first;
+        removed."""
         wanted = sorted(apps)
         if not wanted:
             return []
@@ -145,10 +151,11 @@ class Ownership:
                     app_triggers.c.app,
                     app_triggers.c.trigger,
                     app_triggers.c.actor,
+                    app_triggers.c.options,
                 )
             )
             rows = sorted(result, key=lambda row: row.id)
-            return [(row.app, row.trigger, row.actor) for row in rows]
+            return [(row.app, row.trigger, row.actor, row.options) for row in rows]
 
     async def announce(self) -> None:
         """Tell the other replicas that the members changed (this one left or joined)."""

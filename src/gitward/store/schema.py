@@ -174,6 +174,7 @@ app_triggers = Table(
     Column("trigger", String(ENUM), nullable=False),
     Column("actor", Text, nullable=False),
     Column("queued_at", UtcDateTime, nullable=False),
+    Column("options", Text, nullable=False, server_default=""),  # SyncRequest.encode()
     Index("ix_app_triggers_app", "app"),
     sqlite_autoincrement=True,
 )

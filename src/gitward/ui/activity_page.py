@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gitward.api.roles import scope
@@ -28,6 +28,7 @@ from gitward.spec.roles import Grant
 from gitward.ui.activity import ActivityQuery
 from gitward.ui.app import Guard
 from gitward.ui.feed import AuditLog, Entry, Feed
+from gitward.ui.live import sse_event, sse_response
 from gitward.ui.sessions import COOKIE, Session
 
 READ = 500  # entries read from the store per kind before filtering
@@ -106,11 +107,7 @@ class ActivityPage:
         self.feed.start()
         q = ActivityQuery.parse(request.query_params)
         seen = request.headers.get("last-event-id") or request.query_params.get("since")
-        return StreamingResponse(
-            self._stream(request, session, q, seen),
-            media_type="text/event-stream",
-            headers={"X-Accel-Buffering": "no"},
-        )
+        return sse_response(self._stream(request, session, q, seen))
 
     async def _stream(
         self, request: Request, session: Session, q: ActivityQuery, seen: str | None
@@ -140,7 +137,7 @@ class ActivityPage:
 
 
 def _refresh(mark: str) -> str:
-    return f"id: {mark}\nevent: refresh\ndata: \n\n"
+    return sse_event("refresh", "", mark)
 
 
 def routes(guard: Guard) -> list[Route]:

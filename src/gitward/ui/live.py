@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from starlette.responses import StreamingResponse
+
 from gitward.model import AppSpec
 from gitward.model.history import AppStatus
 from gitward.ports import AppsView
@@ -149,3 +151,19 @@ async def coalesce(
             await asyncio.sleep(delay)
         last = clock()
         yield subscriber.take()
+
+
+# ---------------------------------------------------------------------- the wire
+
+
+def sse_event(name: str, data: str, event_id: int | str) -> str:
+    """One server-sent event; its id is what a reconnecting tab sends back."""
+    lines = "".join(f"data: {line}\n" for line in (data.splitlines() or [""]))
+    return f"id: {event_id}\nevent: {name}\n{lines}\n"
+
+
+def sse_response(stream: AsyncIterator[str]) -> StreamingResponse:
+    """A stream of server-sent events, unbuffered by proxies (``X-Accel-Buffering``)."""
+    return StreamingResponse(
+        stream, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from gitward.api.roles import visible
@@ -23,7 +23,7 @@ from gitward.errors import GitwardError
 from gitward.ui import activity_page, details, listing, tree
 from gitward.ui.app import Guard
 from gitward.ui.bulk import VERBS
-from gitward.ui.live import coalesce
+from gitward.ui.live import coalesce, sse_event, sse_response
 from gitward.ui.sessions import COOKIE, Session
 from gitward.ui.table import AppTable
 
@@ -94,11 +94,7 @@ class Pages:
         # Last-Event-ID, and the first connect none either: the page's URL says
         # which generation it was rendered at, so changes in between are not lost.
         seen = request.headers.get("last-event-id") or request.query_params.get("since")
-        return StreamingResponse(
-            self._stream(request, session, query, seen),
-            media_type="text/event-stream",
-            headers={"X-Accel-Buffering": "no"},
-        )
+        return sse_response(self._stream(request, session, query, seen))
 
     async def _stream(
         self, request: Request, session: Session, query: listing.Query, seen: str | None
@@ -109,7 +105,7 @@ class Pages:
             # with Last-Event-ID, and a reconnect that missed changes catches up.
             yield f"retry: 2000\nid: {changes.generation}\n\n"
             if seen is not None and seen != str(changes.generation):
-                yield _event("refresh", "", changes.generation)
+                yield sse_event("refresh", "", changes.generation)
             batches = coalesce(
                 subscriber,
                 min_interval=self.ctx.min_interval,
@@ -120,7 +116,7 @@ class Pages:
             async for batch in batches:
                 if self.ctx.sessions.get(request.cookies.get(COOKIE)) is None:
                     # the page's refresh then gets 401 + HX-Redirect to the login page
-                    yield _event("refresh", "", changes.generation)
+                    yield sse_event("refresh", "", changes.generation)
                     return
                 if batch is None:
                     yield ": keep-alive\n\n"
@@ -130,11 +126,11 @@ class Pages:
                 now_shown = {r.name for r in page.rows}
                 if membership or now_shown != shown:
                     shown = now_shown
-                    yield _event("refresh", "", changes.generation)
+                    yield sse_event("refresh", "", changes.generation)
                     continue
                 rows = [r for r in page.rows if r.name in names]
                 if rows:
-                    yield _event("rows", self.row_html(rows, oob=True), changes.generation)
+                    yield sse_event("rows", self.row_html(rows, oob=True), changes.generation)
 
     # ------------------------------------------------------------------ one app
 
@@ -211,11 +207,6 @@ class Pages:
             warnings=self.ctx.api.warnings(),
             policy=self.ctx.api.roles,
         )
-
-
-def _event(name: str, data: str, event_id: int) -> str:
-    lines = "".join(f"data: {line}\n" for line in (data.splitlines() or [""]))
-    return f"id: {event_id}\nevent: {name}\n{lines}\n"
 
 
 def routes(guard: Guard) -> list[Route]:
